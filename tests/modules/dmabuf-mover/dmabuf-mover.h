@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * dmabuf-mover: a test exporter whose buffers move on demand.
+ *
+ * /dev/dmabuf_mover creates dma-bufs backed by ordinary pages that support
+ * dynamic importers.  MOVE invalidates every importer's mapping, waits for
+ * the importers' fences as the dma-buf rules require, copies the contents to
+ * new pages and poisons the old ones.  The old pages are kept until the last
+ * importer mapping of them is unmapped, then checked: any byte that is no
+ * longer poison was written by DMA after the move (counted in STATS).
+ */
+#ifndef DMABUF_MOVER_H
+#define DMABUF_MOVER_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define DMABUF_MOVER_POISON	0x6b
+
+struct dmabuf_mover_create {
+	__u64	size;		/* in: bytes, multiple of the page size */
+	__s32	fd;		/* out: dma-buf fd (O_RDWR | O_CLOEXEC) */
+	__u32	pad;
+};
+
+struct dmabuf_mover_move {
+	__s32	fd;		/* in: dma-buf from CREATE */
+	__u32	timeout_ms;	/* in: how long to wait for importers' fences */
+};
+
+struct dmabuf_mover_stats {
+	__s32	fd;		/* in */
+	__u32	pad;
+	__u64	moves;		/* moves done */
+	__u64	retired;	/* old page sets freed after their last unmap */
+	__u64	pending;	/* old page sets still mapped by an importer */
+	__u64	stale_bytes;	/* bytes of old pages written after their move */
+	__u64	maps;		/* map_dma_buf calls */
+};
+
+#define DMABUF_MOVER_CREATE	_IOWR('M', 1, struct dmabuf_mover_create)
+#define DMABUF_MOVER_MOVE	_IOW('M', 2, struct dmabuf_mover_move)
+#define DMABUF_MOVER_STATS	_IOWR('M', 3, struct dmabuf_mover_stats)
+
+#endif /* DMABUF_MOVER_H */
