@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+/* dma-buf backed io_uring registered buffers; see dmabuf-rw.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>		/* memfd_create */
+#include <sys/syscall.h>
+#include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
+
+#include "dmabuf-rw.h"
+
+/*
+ * struct io_uring_rsrc_update2 as the kernel reads it: older headers call
+ * the flags word 'resv', so spell the layout out instead of naming fields.
+ */
+struct dmabuf_rw_rsrc_update2 {
+	__u32		offset;
+	__u32		flags;
+	__aligned_u64	data;
+	__aligned_u64	tags;
+	__u32		nr;
+	__u32		resv2;
+};
+_Static_assert(sizeof(struct dmabuf_rw_rsrc_update2) ==
+	       sizeof(struct io_uring_rsrc_update2), "rsrc_update2 layout");
+
+static int dmabuf_rw_update_fd(int ring_fd, unsigned int off,
+			       const struct io_uring_regbuf_desc *descs,
+			       const __u64 *tags, unsigned int nr)
+{
+	struct dmabuf_rw_rsrc_update2 up = {
+		.offset	= off,
+		.flags	= IORING_RSRC_UPDATE_EXTENDED,
+		.data	= (uintptr_t)descs,
+		.tags	= (uintptr_t)tags,
+		.nr	= nr,
+	};
+	int ret;
+
+	ret = syscall(__NR_io_uring_register, ring_fd,
+		      IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up));
+	return ret < 0 ? -errno : ret;
+}
+
+int dmabuf_rw_update_buffers(struct io_uring *ring, unsigned int off,
+			     const struct io_uring_regbuf_desc *descs,
+			     const __u64 *tags, unsigned int nr)
+{
+	return dmabuf_rw_update_fd(ring->ring_fd, off, descs, tags, nr);
+}
+
+/* One descriptor: 0 or -errno. */
+static int dmabuf_rw_update_one(struct io_uring *ring, unsigned int slot,
+				const struct io_uring_regbuf_desc *desc)
+{
+	int ret = dmabuf_rw_update_buffers(ring, slot, desc, NULL, 1);
+
+	if (ret == 1)
+		return 0;
+	return ret < 0 ? ret : -EIO;
+}
+
+int dmabuf_rw_register_dmabuf(struct io_uring *ring, unsigned int slot,
+			      int dmabuf_fd, int target_fd)
+{
+	struct io_uring_regbuf_desc desc = {
+		.type		= IO_REGBUF_TYPE_DMABUF,
+		.dmabuf_fd	= dmabuf_fd,
+		.target_fd	= target_fd,
+	};
+
+	return dmabuf_rw_update_one(ring, slot, &desc);
+}
+
+int dmabuf_rw_register_uaddr(struct io_uring *ring, unsigned int slot,
+			     void *addr, size_t len)
+{
+	struct io_uring_regbuf_desc desc = {
+		.type	= IO_REGBUF_TYPE_UADDR,
+		.uaddr	= (uintptr_t)addr,
+		.size	= len,
+	};
+
+	return dmabuf_rw_update_one(ring, slot, &desc);
+}
+
+int dmabuf_rw_clear_buffer(struct io_uring *ring, unsigned int slot)
+{
+	struct io_uring_regbuf_desc desc = { .type = IO_REGBUF_TYPE_EMPTY };
+
+	return dmabuf_rw_update_one(ring, slot, &desc);
+}
+
+/*
+ * A kernel without the extension rejects the non-zero flags word with
+ * -EINVAL.  One that knows the flag but not dma-bufs would reject the
+ * DMABUF type with -EINVAL too; with the extension, dmabuf_fd -1 is -EBADF.
+ */
+int dmabuf_rw_probe(void)
+{
+	struct io_uring_regbuf_desc desc = { .type = IO_REGBUF_TYPE_EMPTY };
+	struct io_uring ring;
+	int ret;
+
+	ret = io_uring_queue_init(1, &ring, 0);
+	if (ret)
+		return ret;
+	ret = io_uring_register_buffers_sparse(&ring, 1);
+	if (ret)
+		goto out;
+	ret = dmabuf_rw_update_buffers(&ring, 0, &desc, NULL, 1);
+	if (ret == -EINVAL) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if (ret != 1) {
+		ret = ret < 0 ? ret : -EIO;
+		goto out;
+	}
+	desc.type = IO_REGBUF_TYPE_DMABUF;
+	desc.dmabuf_fd = -1;
+	desc.target_fd = -1;
+	ret = dmabuf_rw_update_buffers(&ring, 0, &desc, NULL, 1);
+	if (ret == -EBADF)
+		ret = 0;
+	else if (ret == -EINVAL)
+		ret = -EOPNOTSUPP;
+	else
+		ret = ret < 0 ? ret : -EIO;
+out:
+	io_uring_queue_exit(&ring);
+	return ret;
+}
+
+int dmabuf_rw_udmabuf_create(size_t size, int *memfd)
+{
+	struct udmabuf_create create = {
+		.flags	= UDMABUF_FLAGS_CLOEXEC,
+		.size	= size,
+	};
+	int dev, mfd, ret;
+
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	mfd = memfd_create("dmabuf-rw", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (mfd < 0) {
+		ret = -errno;
+		goto out_dev;
+	}
+	/* udmabuf refuses memfds that could shrink under it */
+	if (ftruncate(mfd, size) || fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		ret = -errno;
+		goto out_memfd;
+	}
+	create.memfd = mfd;
+	ret = ioctl(dev, UDMABUF_CREATE, &create);
+	if (ret < 0) {
+		ret = -errno;
+		goto out_memfd;
+	}
+	if (memfd) {
+		*memfd = mfd;
+		goto out_dev;
+	}
+out_memfd:
+	close(mfd);
+out_dev:
+	close(dev);
+	return ret;
+}
+
+int dmabuf_rw_heap_alloc(const char *heap, size_t size)
+{
+	struct dma_heap_allocation_data data = {
+		.len		= size,
+		.fd_flags	= O_RDWR | O_CLOEXEC,
+	};
+	char path[128];
+	int dev, ret;
+
+	if (snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	dev = open(path, O_RDONLY | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	ret = ioctl(dev, DMA_HEAP_IOCTL_ALLOC, &data) ? -errno : (int)data.fd;
+	close(dev);
+	return ret;
+}

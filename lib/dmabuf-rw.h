@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dmabuf-rw: dma-buf backed io_uring registered buffers, on top of liburing.
+ *
+ * A dma-buf registered for one target file (an NVMe block device opened
+ * O_DIRECT) becomes an ordinary registered buffer slot: IORING_OP_READ_FIXED
+ * and IORING_OP_WRITE_FIXED on that file move data between the device and
+ * the dma-buf through a long-lived DMA mapping.  The SQE addr of such an I/O
+ * is the byte offset into the dma-buf.
+ *
+ * Slots are filled in a sparse table (io_uring_register_buffers_sparse())
+ * with IORING_REGISTER_BUFFERS_UPDATE and IORING_RSRC_UPDATE_EXTENDED.
+ *
+ *	io_uring_register_buffers_sparse(&ring, 4);
+ *	dmabuf_rw_register_dmabuf(&ring, 0, dmabuf_fd, nvme_fd);
+ *	io_uring_prep_read_fixed(sqe, nvme_fd, (void *)offset_in_dmabuf,
+ *				 len, dev_offset, 0);
+ *
+ * Every function returns 0 (or a count) on success and -errno on failure;
+ * none of them prints or exits.  See the man pages in man/.
+ */
+#ifndef DMABUF_RW_H
+#define DMABUF_RW_H
+
+#include <stddef.h>
+#include <liburing.h>
+#include <dmabuf-rw/uapi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Raw update: nr descriptors into slots off .. off + nr - 1, with optional
+ * tags (NULL: none).  Returns the number of slots updated, which is less
+ * than nr when a later descriptor failed, or -errno when the first did.
+ */
+int dmabuf_rw_update_buffers(struct io_uring *ring, unsigned int off,
+			     const struct io_uring_regbuf_desc *descs,
+			     const __u64 *tags, unsigned int nr);
+
+/* Register dmabuf_fd in slot for I/O to target_fd (O_DIRECT). */
+int dmabuf_rw_register_dmabuf(struct io_uring *ring, unsigned int slot,
+			      int dmabuf_fd, int target_fd);
+
+/* Register user memory in slot through the same descriptor path. */
+int dmabuf_rw_register_uaddr(struct io_uring *ring, unsigned int slot,
+			     void *addr, size_t len);
+
+/* Empty slot (IO_REGBUF_TYPE_EMPTY); the buffer is released once idle. */
+int dmabuf_rw_clear_buffer(struct io_uring *ring, unsigned int slot);
+
+/*
+ * 0 when the running kernel supports dma-buf registered buffers,
+ * -EOPNOTSUPP when it does not, another -errno when io_uring itself is
+ * unavailable (e.g. -ENOSYS, -EPERM).
+ */
+int dmabuf_rw_probe(void);
+
+/*
+ * Test dma-bufs over host memory.  Both return a dma-buf fd (close-on-exec)
+ * or -errno.  dmabuf_rw_udmabuf_create(): size bytes of a sealed memfd
+ * wrapped by /dev/udmabuf; *memfd (if not NULL) receives the memfd, which
+ * maps the same pages.  dmabuf_rw_heap_alloc(): size bytes from
+ * /dev/dma_heap/<heap> ("system").
+ */
+int dmabuf_rw_udmabuf_create(size_t size, int *memfd);
+int dmabuf_rw_heap_alloc(const char *heap, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DMABUF_RW_H */
