@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the guest tests (tests/<area>/<name>.c).
+ *
+ * A test is one program per feature.  main() returns T_EXIT_PASS,
+ * T_EXIT_FAIL or T_EXIT_SKIP; t_fail() and t_skip() print one line and exit.
+ * The guest init runs every test under a timeout and turns the exit code
+ * into a TAP line; whatever the test prints becomes TAP diagnostics.
+ *
+ * Test bed (vm/run-vm.sh): emulated NVMe controllers with serial numbers
+ * "dmabuf-rw-0", "dmabuf-rw-1", ...  In the standard bed drive 0 is a 64 MiB
+ * file-backed drive and drive 1 the same with a small MDTS (32 KiB), so
+ * large I/O is split.  t_open_nvme(n) finds drive n by serial number.
+ */
+#ifndef DMABUF_RW_TEST_H
+#define DMABUF_RW_TEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <liburing.h>
+
+#define T_EXIT_PASS	0
+#define T_EXIT_FAIL	1
+#define T_EXIT_SKIP	77
+
+/* Print "FAIL: file:line: message" and exit T_EXIT_FAIL. */
+#define t_fail(fmt, ...) \
+	t_exit(T_EXIT_FAIL, "FAIL: %s:%d: " fmt, __FILE__, __LINE__, ##__VA_ARGS__)
+/* Print "SKIP: message" (the reason, one line) and exit T_EXIT_SKIP. */
+#define t_skip(fmt, ...) \
+	t_exit(T_EXIT_SKIP, "SKIP: " fmt, ##__VA_ARGS__)
+/* Fail unless cond holds; prints the condition. */
+#define t_assert(cond) \
+	do { if (!(cond)) t_fail("assertion failed: %s", #cond); } while (0)
+
+void t_exit(int code, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+
+/*
+ * Position-dependent pattern: the byte at position pos (a device offset or
+ * any address space the test chooses) is a function of (pos, seed) alone, so
+ * a buffer filled for one range can be checked against any overlapping range
+ * and misplaced data is caught.
+ */
+void t_fill(void *buf, size_t len, uint64_t pos, uint32_t seed);
+/*
+ * Check buf against the pattern for [pos, pos + len).  On mismatch prints
+ * "<what>: N bytes differ, first at buffer offset X (pos Y): got 0x.. want
+ * 0x.." and returns -1; returns 0 if every byte matches.
+ */
+int t_verify(const void *buf, size_t len, uint64_t pos, uint32_t seed,
+	     const char *what);
+
+/* Memory. */
+void *t_malloc(size_t size);			/* page aligned, zeroed */
+void *t_mmap(int fd, size_t size, int prot);	/* MAP_SHARED at offset 0 */
+
+/*
+ * NVMe test drives.  t_nvme_path() returns the /dev/nvmeXnY path of bed
+ * drive n or NULL.  t_open_nvme() opens it O_RDWR | O_DIRECT | flags and
+ * skips the test when the drive is missing.
+ */
+const char *t_nvme_path(int n);
+int t_open_nvme(int n, int flags);
+uint64_t t_dev_size(int fd);			/* bytes */
+unsigned int t_dev_lbsize(int fd);		/* logical block size */
+
+/*
+ * dma-bufs.  Both return a dma-buf fd or -errno.
+ * t_udmabuf_create(): a memfd of size bytes (sealed against shrinking),
+ * wrapped by /dev/udmabuf; *memfd receives the memfd (may be NULL).
+ * t_dma_heap_alloc(): size bytes from /dev/dma_heap/<heap>.
+ * t_dmabuf_sync(): DMA_BUF_IOCTL_SYNC, flags DMA_BUF_SYNC_{START,END}|RW.
+ */
+int t_udmabuf_create(size_t size, int *memfd);
+int t_dma_heap_alloc(const char *heap, size_t size);
+int t_dmabuf_sync(int dmabuf_fd, unsigned long long flags);
+
+/*
+ * One synchronous io_uring I/O: opcode (IORING_OP_READ, _WRITE, _READ_FIXED,
+ * _WRITE_FIXED, ...) on fd at offset off.  addr is the buffer address (for a
+ * dma-buf slot: the byte offset into the dma-buf); buf_index is the
+ * registered buffer slot for the _FIXED opcodes.  Returns cqe->res.
+ */
+int t_io(struct io_uring *ring, int opcode, int fd, uint64_t addr,
+	 unsigned int len, uint64_t off, int buf_index);
+
+/*
+ * Kernel command line: the value of key=value (malloc'ed; "" for a bare
+ * key), or NULL when absent.  The run script passes its settings
+ * as dmabuf_rw.<name>=<value>.
+ */
+const char *t_cmdline(const char *key);
+
+#endif /* DMABUF_RW_TEST_H */
