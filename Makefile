@@ -1,0 +1,69 @@
+# dmabuf-rw: kernel base -> series -> kernel -> guest image -> tests.
+# Each target runs the script named in it; see README.md.  Output: build/.
+
+G := build/guest
+GUEST_CFLAGS := -O2 -g -Wall -Wextra -MMD -MP -Iinclude -Ilib -Itests/lib
+GUEST_LIBS := -l:liburing.a
+# Every tests/<area>/<name>.c is a guest program /tests/<area>/<name>,
+# linked with the test helpers and the user-space library (lib/).
+TEST_BINS := $(patsubst tests/%.c,$(G)/tests/%,$(filter-out tests/lib/%,$(wildcard tests/*/*.c)))
+GUEST_BINS := $(G)/dmabuf-rw-demo $(TEST_BINS)
+GUEST_OBJS := $(patsubst %.c,$(G)/obj/%.o,tests/lib/test.c $(wildcard lib/*.c))
+
+.PHONY: all deps base tree export kernel kernel-debug test-modules series-check \
+	guest run check check-debug clean distclean
+
+all: kernel test-modules guest
+
+deps:
+	@scripts/install-deps.sh
+base: deps
+	kernel/fetch-base.sh
+tree: deps
+	kernel/prepare-tree.sh
+export:
+	kernel/export-series.sh
+kernel: tree
+	kernel/build-kernel.sh
+kernel-debug: tree
+	CONFIG=debug kernel/build-kernel.sh
+# tests/modules/*/ against the kernel just built (CONFIG=debug: the debug one)
+test-modules:
+	guest/mkmodules.sh
+series-check: deps
+	kernel/check-series.sh
+
+guest: deps $(G)/initramfs.cpio.gz
+
+$(G)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(G)/tests/%: tests/%.c $(GUEST_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -MF $@.d -o $@ $< $(GUEST_OBJS) $(GUEST_LIBS)
+$(G)/dmabuf-rw-demo: guest/demo.c $(GUEST_OBJS)
+	$(CC) $(GUEST_CFLAGS) -MF $@.d -o $@ $< $(GUEST_OBJS) $(GUEST_LIBS)
+$(G)/initramfs.cpio.gz: guest/mkinitramfs.sh guest/init $(GUEST_BINS) $(G)/programs
+	guest/mkinitramfs.sh $@ $(GUEST_BINS)
+# The list of programs, rewritten only when a test is added or removed.
+$(G)/programs: FORCE
+	@mkdir -p $(@D)
+	@echo $(GUEST_BINS) | cmp -s - $@ || echo $(GUEST_BINS) > $@
+FORCE:
+-include $(shell find $(G) -name '*.d' 2>/dev/null)
+
+run: kernel test-modules guest
+	@vm/run-vm.sh --name run --iommu strict --drive file:64M --timeout 300 \
+		--append dmabuf_rw.mode=run
+
+check:
+	@tests/run-check.sh
+check-debug:
+	@CONFIG=debug tests/run-check.sh
+
+# clean: guest programs, image, VM disks, logs.  distclean: all of build/
+# (including the kernel tree: export your commits first).
+clean:
+	rm -rf $(G) build/vm build/logs build/kbuild*/test-modules*
+distclean:
+	rm -rf build
