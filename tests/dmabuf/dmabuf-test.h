@@ -178,8 +178,9 @@ static inline void dt_register(struct io_uring *ring, unsigned int slot,
 }
 
 /* Prepare one read/write; addr is the dma-buf offset for a dma-buf slot. */
-static inline void dt_prep(struct io_uring *ring, int opcode, int fd, uint64_t addr,
-			   unsigned int len, uint64_t off, int slot, uint64_t data)
+static inline struct io_uring_sqe *dt_prep(struct io_uring *ring, int opcode, int fd,
+					   uint64_t addr, unsigned int len, uint64_t off,
+					   int slot, uint64_t data)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 
@@ -189,6 +190,7 @@ static inline void dt_prep(struct io_uring *ring, int opcode, int fd, uint64_t a
 	if (opcode == IORING_OP_READ_FIXED || opcode == IORING_OP_WRITE_FIXED)
 		sqe->buf_index = slot;
 	sqe->user_data = data;
+	return sqe;
 }
 
 static inline void dt_submit(struct io_uring *ring)
@@ -199,25 +201,32 @@ static inline void dt_submit(struct io_uring *ring)
 		t_fail("io_uring_submit: %s", strerror(-ret));
 }
 
-/* One synchronous I/O, reissued on -EAGAIN.  Returns cqe->res. */
-static inline int dt_io(struct io_uring *ring, int opcode, int fd, uint64_t addr,
-			unsigned int len, uint64_t off, int slot)
+/* One synchronous I/O with RWF_* flags rwf.  Returns cqe->res. */
+static inline int dt_io_once(struct io_uring *ring, int opcode, int fd, uint64_t addr,
+			     unsigned int len, uint64_t off, int slot, int rwf)
 {
 	struct io_uring_cqe *cqe;
 	int ret;
 
-	for (;;) {
-		dt_prep(ring, opcode, fd, addr, len, off, slot, 0);
-		dt_submit(ring);
-		ret = io_uring_wait_cqe(ring, &cqe);
-		if (ret)
-			t_fail("io_uring_wait_cqe: %s", strerror(-ret));
-		ret = cqe->res;
-		io_uring_cqe_seen(ring, cqe);
-		if (ret != -EAGAIN)
-			return ret;
+	dt_prep(ring, opcode, fd, addr, len, off, slot, 0)->rw_flags = rwf;
+	dt_submit(ring);
+	ret = io_uring_wait_cqe(ring, &cqe);
+	if (ret)
+		t_fail("io_uring_wait_cqe: %s", strerror(-ret));
+	ret = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return ret;
+}
+
+/* One synchronous I/O, reissued on -EAGAIN.  Returns cqe->res. */
+static inline int dt_io(struct io_uring *ring, int opcode, int fd, uint64_t addr,
+			unsigned int len, uint64_t off, int slot)
+{
+	int ret;
+
+	while ((ret = dt_io_once(ring, opcode, fd, addr, len, off, slot, 0)) == -EAGAIN)
 		dt_eagain++;
-	}
+	return ret;
 }
 
 /* Fail unless an I/O moved exactly len bytes. */

@@ -344,6 +344,71 @@ static void test_ranges(void)
 	printf("out-of-range and misaligned I/O refused, dma-buf untouched\n");
 }
 
+/* Zero-length I/O behaves as on an ordinary slot. */
+static void test_zero_len(void)
+{
+	char *mem = t_malloc(4096);
+	int want, ret, op;
+
+	dt_expect(dmabuf_rw_register_uaddr(&ring, 2, mem, 4096), 0, "UADDR slot 2");
+	canary_fill();
+	for (op = IORING_OP_READ_FIXED; op <= IORING_OP_WRITE_FIXED; op++) {
+		const char *name = op == IORING_OP_READ_FIXED ? "READ_FIXED" : "WRITE_FIXED";
+
+		want = dt_io(&ring, op, nvme_fd, (uintptr_t)mem, 0, 0, 2);
+		ret = dt_io(&ring, op, nvme_fd, 0, 0, 0, 0);
+		dt_expect(ret, want, "%s of 0 bytes at dma-buf offset 0 (as on an ordinary slot)",
+			  name);
+		ret = dt_io(&ring, op, nvme_fd, BUF_SIZE, 0, lbs, 0);
+		dt_expect(ret, want, "%s of 0 bytes at the dma-buf end (as on an ordinary slot)",
+			  name);
+	}
+	check_untouched("zero-length I/O");
+	dt_expect(dmabuf_rw_clear_buffer(&ring, 2), 0, "clearing slot 2");
+	free(mem);
+	printf("zero-length I/O as on an ordinary slot\n");
+}
+
+/*
+ * RWF_NOWAIT: the mapping is made by the first I/O that may block, so a
+ * NOWAIT I/O before it may see -EAGAIN; after it, and with an exporter that
+ * never moves the buffer, NOWAIT I/O must not fail.
+ */
+static void test_nowait(void)
+{
+	unsigned int i;
+	int ret;
+
+	dt_register(&ring, 1, &ubuf, nvme_fd);
+	ret = dt_io_once(&ring, IORING_OP_READ_FIXED, nvme_fd, 0, 4096, 0, 1, RWF_NOWAIT);
+	if (ret != 4096 && ret != -EAGAIN)
+		t_fail("RWF_NOWAIT READ_FIXED before the first mapping: %d (%s)", ret,
+		       ret < 0 ? strerror(-ret) : "short");
+	printf("RWF_NOWAIT READ_FIXED before the first mapping: %s\n",
+	       ret == -EAGAIN ? "-EAGAIN" : "done");
+	dt_expect_len(dt_io(&ring, IORING_OP_READ_FIXED, nvme_fd, 0, 4096, 0, 1), 4096,
+		      "blocking READ_FIXED");
+	/* reads of the pattern, writes of it to a scratch area that lacks it */
+	dt_dev_fill(nvme_fd, AREA, 16 * 4096, SEED + 1);
+	for (i = 0; i < 16; i++) {
+		bool wr = i & 1;
+		uint64_t dev_off = wr ? AREA + 4096 * i : 4096 * i;
+
+		if (wr)
+			dt_fill(&ubuf, 8192 * i, 4096, dev_off, SEED);
+		ret = dt_io_once(&ring, wr ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED,
+				 nvme_fd, 8192 * i, 4096, dev_off, 1, RWF_NOWAIT);
+		dt_expect_len(ret, 4096, "RWF_NOWAIT %s %u after the buffer was mapped",
+			      wr ? "WRITE_FIXED" : "READ_FIXED", i);
+		if (wr ? dt_dev_verify(nvme_fd, dev_off, 4096, SEED, "RWF_NOWAIT write") :
+			 dt_verify(&ubuf, 8192 * i, 4096, dev_off, SEED, "RWF_NOWAIT read"))
+			t_fail("RWF_NOWAIT I/O %u: wrong data", i);
+	}
+	dt_expect(dmabuf_rw_clear_buffer(&ring, 1), 0, "clearing slot 1");
+	canary_fill();
+	printf("RWF_NOWAIT I/O ok once mapped\n");
+}
+
 static int clone_buffers(struct io_uring *dst, int src_fd, __u32 flags,
 			 __u32 src_off, __u32 dst_off, __u32 nr)
 {
@@ -428,6 +493,8 @@ int main(void)
 	test_passthrough();
 	test_buffered();
 	test_ranges();
+	test_zero_len();
+	test_nowait();
 	test_clone();
 
 	io_uring_queue_exit(&ring);

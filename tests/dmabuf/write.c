@@ -10,7 +10,8 @@
  * one block on each side, which must still hold the background pattern,
  * and the dma-buf must still hold what was written from it.  Writes that
  * reach the end of the device are cut short; one starting there fails with
- * -ENOSPC.  udmabuf and system heap, drive 0 and drive 1 (small MDTS).
+ * -ENOSPC.  A few writes carry RWF_DSYNC or RWF_SYNC.  udmabuf and system
+ * heap, drive 0 and drive 1 (small MDTS).
  */
 #include "dmabuf-test.h"
 
@@ -22,6 +23,7 @@
 
 static struct io_uring ring;
 static unsigned int lbs, seed = SEED_IO;
+static int rwf;			/* RWF_* flags of the writes */
 static unsigned long writes;
 
 /*
@@ -42,8 +44,10 @@ static void write_check(int fd, int n, unsigned int slot, const struct dt_buf *b
 	snprintf(what, sizeof(what), "drive %d, %s: %u bytes from +%zu to %llu",
 		 n, b->kind, len, buf_off, (unsigned long long)dev_off);
 	dt_fill(b, buf_off, len, dev_off, seed);
-	ret = dt_io(&ring, IORING_OP_WRITE_FIXED, fd, buf_off, len, dev_off, slot);
-	dt_expect(ret, want, "%s: WRITE_FIXED", what);
+	while ((ret = dt_io_once(&ring, IORING_OP_WRITE_FIXED, fd, buf_off, len, dev_off,
+				 slot, rwf)) == -EAGAIN)
+		dt_eagain++;
+	dt_expect(ret, want, "%s: WRITE_FIXED%s", what, rwf ? " with RWF flags" : "");
 	if (dt_verify(b, buf_off, len, dev_off, seed, "dma-buf after the write"))
 		t_fail("%s: the write changed its source", what);
 	if (hi <= lo)
@@ -84,6 +88,11 @@ static void test_buf(int fd, int n, unsigned int slot, const struct dt_buf *b)
 		write_check(fd, n, slot, b, dword_offs[j], lbs, BASE + 5 * lbs, lbs);
 		write_check(fd, n, slot, b, dword_offs[j], 9 * lbs, BASE, 9 * lbs);
 		write_check(fd, n, slot, b, dword_offs[j], 65536 + lbs, BASE + lbs, 65536 + lbs);
+	}
+	/* data integrity writes (FUA or a flush) */
+	for (rwf = RWF_DSYNC; rwf; rwf = rwf == RWF_DSYNC ? RWF_SYNC : 0) {
+		write_check(fd, n, slot, b, lbs, 8 * lbs, BASE + lbs, 8 * lbs);
+		write_check(fd, n, slot, b, 0, DT_MIB + lbs, BASE, DT_MIB + lbs);
 	}
 	/* the end of the device: cut short, then -ENOSPC */
 	write_check(fd, n, slot, b, lbs, DT_MIB, size - DT_MIB / 2, DT_MIB / 2);
