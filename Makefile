@@ -18,20 +18,20 @@ all: kernel test-modules guest
 deps:
 	@scripts/install-deps.sh
 base: deps
-	kernel/fetch-base.sh
+	@kernel/fetch-base.sh
 tree: deps
-	kernel/prepare-tree.sh
+	@kernel/prepare-tree.sh
 export:
-	kernel/export-series.sh
+	@kernel/export-series.sh
 kernel: tree
-	kernel/build-kernel.sh
+	@kernel/build-kernel.sh
 kernel-debug: tree
-	CONFIG=debug kernel/build-kernel.sh
+	@CONFIG=debug kernel/build-kernel.sh
 # tests/modules/*/ against the kernel just built (CONFIG=debug: the debug one)
 test-modules:
-	guest/mkmodules.sh
+	@guest/mkmodules.sh
 series-check: deps
-	kernel/check-series.sh
+	@kernel/check-series.sh
 
 guest: deps $(G)/initramfs.cpio.gz
 
@@ -44,7 +44,7 @@ $(G)/tests/%: tests/%.c $(GUEST_OBJS)
 $(G)/dmabuf-rw-demo: guest/demo.c $(GUEST_OBJS)
 	$(CC) $(GUEST_CFLAGS) -MF $@.d -o $@ $< $(GUEST_OBJS) $(GUEST_LIBS)
 $(G)/initramfs.cpio.gz: guest/mkinitramfs.sh guest/init $(GUEST_BINS) $(G)/programs
-	guest/mkinitramfs.sh $@ $(GUEST_BINS)
+	@guest/mkinitramfs.sh $@ $(GUEST_BINS)
 # The list of programs, rewritten only when a test is added or removed.
 $(G)/programs: FORCE
 	@mkdir -p $(@D)
