@@ -32,7 +32,11 @@ struct mover_buf {
 	struct mover_pages	*cur;
 	unsigned int		pinned;
 	u64			moves, retired, pending, stale_bytes, maps;
+	u64			mapped, attachments;
 };
+
+/* Module-wide counts, so tests can see that importers released everything. */
+static atomic64_t mover_buffers, mover_mapped, mover_attachments;
 
 struct mover_sgt {
 	struct sg_table		sgt;
@@ -112,6 +116,8 @@ static struct sg_table *mover_map(struct dma_buf_attachment *attach,
 	ms->mp = buf->cur;
 	ms->mp->users++;
 	buf->maps++;
+	buf->mapped++;
+	atomic64_inc(&mover_mapped);
 	return &ms->sgt;
 
 err_table:
@@ -130,9 +136,34 @@ static void mover_unmap(struct dma_buf_attachment *attach,
 	dma_resv_assert_held(attach->dmabuf->resv);
 	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
 	sg_free_table(sgt);
+	buf->mapped--;
+	atomic64_dec(&mover_mapped);
 	if (!--ms->mp->users && ms->mp->retired)
 		mover_pages_retire(buf, ms->mp);
 	kfree(ms);
+}
+
+static int mover_attach(struct dma_buf *dmabuf,
+			struct dma_buf_attachment *attach)
+{
+	struct mover_buf *buf = dmabuf->priv;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	buf->attachments++;
+	dma_resv_unlock(dmabuf->resv);
+	atomic64_inc(&mover_attachments);
+	return 0;
+}
+
+static void mover_detach(struct dma_buf *dmabuf,
+			 struct dma_buf_attachment *attach)
+{
+	struct mover_buf *buf = dmabuf->priv;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	buf->attachments--;
+	dma_resv_unlock(dmabuf->resv);
+	atomic64_dec(&mover_attachments);
 }
 
 static int mover_pin(struct dma_buf_attachment *attach)
@@ -150,21 +181,25 @@ static void mover_unpin(struct dma_buf_attachment *attach)
 	buf->pinned--;
 }
 
+/*
+ * Install the PTE under the reservation lock: a move zaps CPU mappings under
+ * the same lock, so no PTE to an old page can be installed after the zap.
+ */
 static vm_fault_t mover_fault(struct vm_fault *vmf)
 {
 	struct dma_buf *dmabuf = vmf->vma->vm_private_data;
 	struct mover_buf *buf = dmabuf->priv;
-	struct page *page;
+	vm_fault_t ret;
 
-	if (vmf->pgoff >= buf->cur->nr)
-		return VM_FAULT_SIGBUS;
 	if (dma_resv_lock_interruptible(dmabuf->resv, NULL))
 		return VM_FAULT_NOPAGE;
-	page = buf->cur->pages[vmf->pgoff];
-	get_page(page);
-	vmf->page = page;
+	if (vmf->pgoff >= buf->cur->nr)
+		ret = VM_FAULT_SIGBUS;
+	else
+		ret = vmf_insert_page(vmf->vma, vmf->address,
+				      buf->cur->pages[vmf->pgoff]);
 	dma_resv_unlock(dmabuf->resv);
-	return 0;
+	return ret;
 }
 
 static const struct vm_operations_struct mover_vm_ops = {
@@ -175,6 +210,8 @@ static int mover_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+	/* pages are inserted at fault time, see mover_fault() */
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
 	vma->vm_ops = &mover_vm_ops;
 	vma->vm_private_data = dmabuf;
 	return 0;
@@ -186,9 +223,12 @@ static void mover_release(struct dma_buf *dmabuf)
 
 	mover_pages_free(buf->cur);
 	kfree(buf);
+	atomic64_dec(&mover_buffers);
 }
 
 static const struct dma_buf_ops mover_ops = {
+	.attach		= mover_attach,
+	.detach		= mover_detach,
 	.pin		= mover_pin,
 	.unpin		= mover_unpin,
 	.map_dma_buf	= mover_map,
@@ -229,6 +269,7 @@ static long mover_create(struct dmabuf_mover_create __user *uarg)
 		return PTR_ERR(dmabuf);
 	}
 	buf->dmabuf = dmabuf;
+	atomic64_inc(&mover_buffers);
 	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
 	if (fd < 0) {
 		dma_buf_put(dmabuf);
@@ -323,6 +364,14 @@ static long mover_stats(struct dmabuf_mover_stats __user *uarg)
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
+	if (arg.fd == -1) {
+		memset(&arg, 0, sizeof(arg));
+		arg.fd = -1;
+		arg.buffers = atomic64_read(&mover_buffers);
+		arg.mapped = atomic64_read(&mover_mapped);
+		arg.attachments = atomic64_read(&mover_attachments);
+		return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+	}
 	dmabuf = mover_get(arg.fd);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
@@ -333,6 +382,8 @@ static long mover_stats(struct dmabuf_mover_stats __user *uarg)
 	arg.pending = buf->pending;
 	arg.stale_bytes = buf->stale_bytes;
 	arg.maps = buf->maps;
+	arg.mapped = buf->mapped;
+	arg.attachments = buf->attachments;
 	dma_resv_unlock(dmabuf->resv);
 	dma_buf_put(dmabuf);
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;

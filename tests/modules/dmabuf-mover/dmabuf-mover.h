@@ -28,6 +28,10 @@ struct dmabuf_mover_move {
 	__u32	timeout_ms;	/* in: how long to wait for importers' fences */
 };
 
+/*
+ * Statistics of one buffer, or with fd = -1 of the whole module: then only
+ * buffers, mapped and attachments are set, summed over all live buffers.
+ */
 struct dmabuf_mover_stats {
 	__s32	fd;		/* in */
 	__u32	pad;
@@ -36,6 +40,9 @@ struct dmabuf_mover_stats {
 	__u64	pending;	/* old page sets still mapped by an importer */
 	__u64	stale_bytes;	/* bytes of old pages written after their move */
 	__u64	maps;		/* map_dma_buf calls */
+	__u64	mapped;		/* sg tables mapped now */
+	__u64	attachments;	/* importers attached now */
+	__u64	buffers;	/* live buffers (fd = -1 only) */
 };
 
 #define DMABUF_MOVER_CREATE	_IOWR('M', 1, struct dmabuf_mover_create)
