@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memory accounting: register and unregister dma-bufs 10,000 times (with an
+ * I/O through every tenth registration) and check that nothing is left
+ * behind: the test exporter has no attachment or mapping left, the process
+ * has the fds it started with, unreclaimable slab has not grown, and, on a
+ * kernel with kmemleak, a scan finds no new leak.
+ */
+#include <dirent.h>
+
+#include "test.h"
+#include "dmabuf-rw.h"
+#include "../inval/mover.h"
+
+#define CYCLES		10000
+#define BUF_SIZE	(256U << 10)
+#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
+/* 10,000 leaked tokens, attachments or maps would be several MiB */
+#define SLAB_SLACK_KB	1024
+
+static long meminfo_kb(const char *key)
+{
+	char line[128];
+	long val = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		t_fail("/proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			val = atol(line + strlen(key) + 1);
+	fclose(f);
+	return val;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory itself */
+}
+
+static int kmemleak(const char *cmd)
+{
+	FILE *f = fopen(KMEMLEAK, "w");
+
+	if (!f)
+		return -1;
+	fputs(cmd, f);
+	fclose(f);
+	return 0;
+}
+
+int main(void)
+{
+	struct dmabuf_mover_stats st;
+	long slab0, slab1;
+	int dev, mbuf, ubuf, fd, fds0, fds1, ret, have_kmemleak;
+	struct io_uring ring;
+
+	if (dmabuf_rw_probe())
+		t_skip("kernel lacks dma-buf registered buffers");
+	dev = mover_open();
+	mbuf = mover_create(dev, BUF_SIZE);
+	ubuf = dmabuf_rw_udmabuf_create(BUF_SIZE, NULL);
+	if (ubuf < 0)
+		t_fail("udmabuf: %s", strerror(-ubuf));
+	fd = t_open_nvme(0, 0);
+	if (io_uring_queue_init(8, &ring, 0) || io_uring_register_buffers_sparse(&ring, 2))
+		t_fail("ring setup");
+
+	have_kmemleak = !kmemleak("clear");
+	fds0 = count_fds();
+	slab0 = meminfo_kb("SUnreclaim");
+
+	for (int i = 0; i < CYCLES; i++) {
+		ret = dmabuf_rw_register_dmabuf(&ring, 0, mbuf, fd);
+		if (ret < 0)
+			t_fail("cycle %d: register mover buffer: %s", i, strerror(-ret));
+		ret = dmabuf_rw_register_dmabuf(&ring, 1, ubuf, fd);
+		if (ret < 0)
+			t_fail("cycle %d: register udmabuf: %s", i, strerror(-ret));
+		if (!(i % 10)) {
+			ret = t_io(&ring, IORING_OP_READ_FIXED, fd, 0, 4096, 0, i & 1);
+			if (ret != 4096)
+				t_fail("cycle %d: read: %d", i, ret);
+		}
+		if (dmabuf_rw_clear_buffer(&ring, 0) || dmabuf_rw_clear_buffer(&ring, 1))
+			t_fail("cycle %d: clear", i);
+	}
+
+	/* Tokens go away from a work item once their last map is unmapped. */
+	st = mover_stats(dev, mbuf);
+	for (int i = 0; i < 1000 && (st.attachments || st.mapped); i++) {
+		usleep(10000);
+		st = mover_stats(dev, mbuf);
+	}
+	fds1 = count_fds();
+	slab1 = meminfo_kb("SUnreclaim");
+	printf("%d cycles of two registrations: %llu maps made; slab %+ld KiB, fds %d -> %d\n",
+	       CYCLES, (unsigned long long)st.maps, slab1 - slab0, fds0, fds1);
+	if (st.attachments || st.mapped)
+		t_fail("exporter still has %llu attachments and %llu mappings",
+		       (unsigned long long)st.attachments, (unsigned long long)st.mapped);
+	if (st.maps < CYCLES)
+		t_fail("only %llu maps for %d registrations", (unsigned long long)st.maps, CYCLES);
+	if (fds1 != fds0)
+		t_fail("fd count changed: %d -> %d", fds0, fds1);
+	if (slab1 - slab0 > SLAB_SLACK_KB)
+		t_fail("unreclaimable slab grew by %ld KiB over %d cycles", slab1 - slab0, CYCLES);
+
+	if (have_kmemleak) {
+		char line[256];
+		int leaks = 0;
+		FILE *f;
+
+		kmemleak("scan");
+		kmemleak("scan");
+		f = fopen(KMEMLEAK, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			if (leaks++ < 40)
+				printf("kmemleak: %s", line);
+		}
+		if (f)
+			fclose(f);
+		if (leaks)
+			t_fail("kmemleak reports leaks after the cycles");
+		printf("kmemleak: scan clean\n");
+	}
+	io_uring_queue_exit(&ring);
+	close(fd);
+	close(ubuf);
+	close(mbuf);
+	return T_EXIT_PASS;
+}
