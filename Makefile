@@ -7,8 +7,11 @@ GUEST_LIBS := -l:liburing.a
 # Every tests/<area>/<name>.c is a guest program /tests/<area>/<name>,
 # linked with the test helpers and the user-space library (lib/).
 TEST_BINS := $(patsubst tests/%.c,$(G)/tests/%,$(filter-out tests/lib/%,$(wildcard tests/*/*.c)))
-GUEST_BINS := $(G)/dmabuf-rw-demo $(TEST_BINS)
-GUEST_OBJS := $(patsubst %.c,$(G)/obj/%.o,tests/lib/test.c $(wildcard lib/*.c))
+GUEST_BINS := $(G)/dmabuf-rw-demo $(G)/dmabuf-io $(TEST_BINS)
+LIB_OBJS := $(patsubst %.c,$(G)/obj/%.o,$(wildcard lib/*.c))
+GUEST_OBJS := $(G)/obj/tests/lib/test.o $(LIB_OBJS)
+# The dmabuf-io tool: tools/dmabuf-io/*.c, /bin/dmabuf-io in the guest.
+TOOL_OBJS := $(patsubst %.c,$(G)/obj/%.o,$(wildcard tools/dmabuf-io/*.c))
 
 .PHONY: all deps base tree export kernel kernel-debug test-modules series-check \
 	guest run check check-debug clean distclean
@@ -43,6 +46,8 @@ $(G)/tests/%: tests/%.c $(GUEST_OBJS)
 	$(CC) $(GUEST_CFLAGS) -MF $@.d -o $@ $< $(GUEST_OBJS) $(GUEST_LIBS)
 $(G)/dmabuf-rw-demo: guest/demo.c $(GUEST_OBJS)
 	$(CC) $(GUEST_CFLAGS) -MF $@.d -o $@ $< $(GUEST_OBJS) $(GUEST_LIBS)
+$(G)/dmabuf-io: $(TOOL_OBJS) $(LIB_OBJS)
+	$(CC) $(GUEST_CFLAGS) -o $@ $^ $(GUEST_LIBS) -lpthread -lm
 $(G)/initramfs.cpio.gz: guest/mkinitramfs.sh guest/init $(GUEST_BINS) $(G)/programs
 	@guest/mkinitramfs.sh $@ $(GUEST_BINS)
 # The list of programs, rewritten only when a test is added or removed.
@@ -58,8 +63,10 @@ run: kernel test-modules guest
 
 check:
 	@tests/run-check.sh
+# The debug kernel (KASAN, lockdep, kmemleak, DMA API debugging) runs the
+# suite with the IOMMU in strict mode unless MODES says otherwise.
 check-debug:
-	@CONFIG=debug tests/run-check.sh
+	@CONFIG=debug MODES="$${MODES:-strict}" tests/run-check.sh
 
 # clean: guest programs, image, VM disks, logs.  distclean: all of build/
 # (including the kernel tree: export your commits first).
