@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dmabuf-io: move data between block devices (or files) and dma-bufs with
+ * io_uring, and measure it.  Declarations shared by the tool's files:
+ *
+ *   main.c    command dispatch, top-level help
+ *   cli.c     messages, number/size/duration parsing
+ *   target.c  the device or file I/O goes to (open, size, IOMMU mode)
+ *   dmabuf.c  dma-bufs: udmabuf or a dma-heap, CPU mapping and sync
+ *   ring.c    io_uring setup, the same flags as fio's io_uring engine
+ *   copy.c    the copy command
+ *   bench.c   the bench command: options, threads, progress
+ *   worker.c  one bench thread: its ring, buffers and I/O loop
+ *   histo.c   latency histogram and percentiles
+ *   report.c  bench results as text, JSON or CSV
+ */
+#ifndef DMABUF_IO_H
+#define DMABUF_IO_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <liburing.h>
+
+#define DIO_VERSION	"1.0"
+
+/* Exit status: 0 success, 1 failure at run time, 2 bad usage. */
+#define DIO_EXIT_FAIL	1
+#define DIO_EXIT_USAGE	2
+
+/* cli.c */
+void dio_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void dio_usage_err(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int dio_parse_size(const char *s, uint64_t *out);	/* 4096, 4k, 1M, 2GiB */
+int dio_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int dio_parse_seconds(const char *s, double *out);	/* 5, 2.5, 500ms, 1m */
+/* "4 KiB", "1.5 MiB": human size into buf */
+const char *dio_fmt_size(uint64_t bytes, char *buf, size_t len);
+double dio_now(void);					/* CLOCK_MONOTONIC, s */
+uint64_t dio_now_ns(void);
+
+/* target.c: a block device (opened O_DIRECT) or a regular file */
+struct dio_target {
+	const char *path;
+	int fd;
+	bool blockdev;
+	bool direct;		/* opened O_DIRECT */
+	uint64_t size;		/* bytes */
+	unsigned int lbsize;	/* logical block size: I/O alignment */
+	dev_t rdev;		/* block devices: the device number */
+	char iommu[16];		/* strict, lazy, passthrough, none, ... */
+};
+
+/*
+ * Open path for reading (write == false) or reading and writing.  Block
+ * devices are opened O_DIRECT, and refused for writing when they or one of
+ * their partitions are mounted; regular files O_DIRECT when require_direct,
+ * else O_DIRECT if the file system allows it.  Prints the error and returns
+ * -1 on failure.
+ */
+int dio_target_open(struct dio_target *t, const char *path, bool write,
+		    bool require_direct);
+void dio_target_close(struct dio_target *t);
+
+/* dmabuf.c */
+struct dio_dmabuf {
+	int fd;
+	size_t size;
+	unsigned char *map;	/* CPU view (mmap of the dma-buf), or NULL */
+	char desc[48];		/* "udmabuf", "dma-heap system" */
+};
+
+/* spec: "udmabuf", "heap" (the system heap) or "heap:NAME".  0 or -1. */
+int dio_dmabuf_check_spec(const char *spec);
+/* Allocate size bytes (rounded up to pages); prints why on failure (-1). */
+int dio_dmabuf_create(struct dio_dmabuf *b, const char *spec, size_t size);
+int dio_dmabuf_map(struct dio_dmabuf *b);
+/* DMA_BUF_IOCTL_SYNC around CPU access: flags DMA_BUF_SYNC_*.  */
+int dio_dmabuf_sync(const struct dio_dmabuf *b, unsigned long long flags);
+void dio_dmabuf_destroy(struct dio_dmabuf *b);
+/*
+ * Register b in slot of ring for I/O on target t.  Prints a message saying
+ * what is wrong (kernel without the feature, target without support, ...)
+ * and returns -errno on failure.
+ */
+int dio_dmabuf_register(struct io_uring *ring, unsigned int slot,
+			const struct dio_dmabuf *b, const struct dio_target *t);
+
+/* ring.c: entries SQEs (and CQEs); poll: IORING_SETUP_IOPOLL.  -errno. */
+int dio_ring_init(struct io_uring *ring, unsigned int entries, bool poll);
+
+/* histo.c: log-linear latency histogram, nanoseconds, ~1.6% resolution */
+#define DIO_HISTO_SUB		64
+#define DIO_HISTO_BUCKETS	(DIO_HISTO_SUB + 58 * (DIO_HISTO_SUB / 2))
+struct dio_histo {
+	uint64_t count, sum, min, max;
+	uint64_t bucket[DIO_HISTO_BUCKETS];
+};
+void dio_histo_init(struct dio_histo *h);
+void dio_histo_add(struct dio_histo *h, uint64_t ns);
+void dio_histo_merge(struct dio_histo *into, const struct dio_histo *h);
+/* The value at quantile q (0..1): the middle of its bucket, ns. */
+uint64_t dio_histo_quantile(const struct dio_histo *h, double q);
+
+/* bench */
+enum dio_mode { DIO_PLAIN, DIO_FIXED, DIO_DMABUF, DIO_BOUNCE };
+
+struct dio_bench {
+	/* options */
+	enum dio_mode mode;
+	const char *dmabuf_spec;
+	unsigned int bs, qd, jobs;
+	bool random, write, poll;
+	double seconds;		/* time-based run ... */
+	uint64_t ios;		/* ... or this many I/Os in total (0: time) */
+	uint64_t offset, size;	/* area of the target used */
+	int progress;		/* -1: when stderr is a tty */
+	bool json, csv, csv_header;
+	struct dio_target target;
+	_Atomic int setup_failed;	/* a thread could not set up */
+
+	/* results */
+	uint64_t done;		/* I/Os completed */
+	uint64_t eagain;	/* -EAGAIN completions reissued */
+	double elapsed;		/* s, first submission to last completion */
+	double cpu_user, cpu_sys;	/* s, the whole process */
+	struct dio_histo lat;
+};
+
+extern const char *const dio_mode_names[];
+/* Set by SIGINT or a failing thread: stop issuing, finish in-flight I/O. */
+extern _Atomic int dio_stop;
+
+/* One bench thread; worker.c */
+struct dio_worker {
+	struct dio_bench *b;
+	unsigned int id;
+	pthread_barrier_t *start;	/* all set up: go */
+	struct io_uring ring;
+	unsigned char *host;		/* plain, fixed, bounce: host memory */
+	struct dio_dmabuf dbuf;		/* dmabuf, bounce */
+	uint64_t *issued_ns;		/* per in-flight slot */
+	uint64_t *slot_off;		/* per in-flight slot: device offset */
+	uint64_t rng, next_seq, area_start, area_end;
+	uint64_t quota;			/* I/Os to issue, 0: until the deadline */
+	uint64_t issued;
+	double deadline;
+	_Atomic uint64_t done;		/* read by the progress line */
+	uint64_t eagain;
+	double t_start, t_end;
+	_Atomic int finished;		/* t_end is set */
+	struct dio_histo lat;
+	int failed;			/* the thread printed why */
+};
+
+/* Thread function: sets up, waits at *start, runs. */
+void *dio_worker_run(void *arg);
+void dio_worker_teardown(struct dio_worker *w);
+
+/* report.c */
+void dio_report(const struct dio_bench *b);
+
+/* commands */
+int dio_cmd_copy(int argc, char **argv);
+int dio_cmd_bench(int argc, char **argv);
+
+#endif /* DMABUF_IO_H */

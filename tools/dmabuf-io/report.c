@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/* dmabuf-io bench: results as text, JSON or CSV. */
+#include <stdio.h>
+
+#include "dmabuf-io.h"
+
+struct dio_result {
+	double iops, mbps, cpu_us, usr_us, sys_us;
+	double p50, p99, p999, min, mean, max;	/* latency, us */
+};
+
+static void dio_result(const struct dio_bench *b, struct dio_result *r)
+{
+	const struct dio_histo *h = &b->lat;
+	double n = b->done;
+
+	r->iops = n / b->elapsed;
+	r->mbps = n * b->bs / b->elapsed / 1e6;
+	r->usr_us = b->cpu_user * 1e6 / n;
+	r->sys_us = b->cpu_sys * 1e6 / n;
+	r->cpu_us = r->usr_us + r->sys_us;
+	r->p50 = dio_histo_quantile(h, 0.50) / 1e3;
+	r->p99 = dio_histo_quantile(h, 0.99) / 1e3;
+	r->p999 = dio_histo_quantile(h, 0.999) / 1e3;
+	r->min = h->min / 1e3;
+	r->mean = (double)h->sum / n / 1e3;
+	r->max = h->max / 1e3;
+}
+
+static const char *dio_dmabuf_kind(const struct dio_bench *b)
+{
+	return b->mode == DIO_DMABUF || b->mode == DIO_BOUNCE ? b->dmabuf_spec : "-";
+}
+
+/* JSON string: the device path is the only free text; escape it. */
+static void dio_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void dio_report_json(const struct dio_bench *b, const struct dio_result *r)
+{
+	printf("{\"tool\": \"dmabuf-io\", \"version\": \"%s\", \"mode\": \"%s\", "
+	       "\"dmabuf\": \"%s\", \"rw\": \"%s\", \"pattern\": \"%s\", "
+	       "\"bs\": %u, \"qd\": %u, \"jobs\": %u, \"device\": ",
+	       DIO_VERSION, dio_mode_names[b->mode], dio_dmabuf_kind(b),
+	       b->write ? "write" : "read", b->random ? "random" : "sequential",
+	       b->bs, b->qd, b->jobs);
+	dio_json_str(b->target.path);
+	printf(", \"iommu\": \"%s\", \"ios\": %llu, \"seconds\": %.6f, "
+	       "\"iops\": %.1f, \"mbps\": %.3f, "
+	       "\"cpu_us_per_io\": %.3f, \"usr_us_per_io\": %.3f, \"sys_us_per_io\": %.3f, "
+	       "\"eagain\": %llu, "
+	       "\"lat_us\": {\"min\": %.3f, \"mean\": %.3f, \"p50\": %.3f, "
+	       "\"p99\": %.3f, \"p99.9\": %.3f, \"max\": %.3f}}\n",
+	       b->target.iommu, (unsigned long long)b->done, b->elapsed,
+	       r->iops, r->mbps, r->cpu_us, r->usr_us, r->sys_us,
+	       (unsigned long long)b->eagain,
+	       r->min, r->mean, r->p50, r->p99, r->p999, r->max);
+}
+
+static void dio_report_csv(const struct dio_bench *b, const struct dio_result *r)
+{
+	if (b->csv_header)
+		printf("mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,"
+		       "iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,"
+		       "lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us\n");
+	/* device paths with a comma would break the row: quote it */
+	printf("%s,%s,%s,%s,%u,%u,%u,\"%s\",%s,%llu,%.6f,%.1f,%.3f,%.3f,%.3f,%.3f,%llu,"
+	       "%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+	       dio_mode_names[b->mode], dio_dmabuf_kind(b), b->write ? "write" : "read",
+	       b->random ? "random" : "sequential", b->bs, b->qd, b->jobs,
+	       b->target.path, b->target.iommu, (unsigned long long)b->done, b->elapsed,
+	       r->iops, r->mbps, r->cpu_us, r->usr_us, r->sys_us,
+	       (unsigned long long)b->eagain,
+	       r->min, r->mean, r->p50, r->p99, r->p999, r->max);
+}
+
+static void dio_report_text(const struct dio_bench *b, const struct dio_result *r)
+{
+	char bs[32];
+
+	printf("%s%s%s %s %s %s, QD %u x %u job%s on %s (IOMMU: %s)\n",
+	       dio_mode_names[b->mode], b->mode >= DIO_DMABUF ? " " : "",
+	       b->mode >= DIO_DMABUF ? b->dmabuf_spec : "",
+	       b->random ? "random" : "sequential", b->write ? "write" : "read",
+	       dio_fmt_size(b->bs, bs, sizeof(bs)), b->qd, b->jobs,
+	       b->jobs > 1 ? "s" : "", b->target.path, b->target.iommu);
+	printf("  %llu I/Os in %.2f s: %.1f KIOPS, %.1f MB/s\n",
+	       (unsigned long long)b->done, b->elapsed, r->iops / 1e3, r->mbps);
+	printf("  CPU %.2f us/IO (user %.2f, system %.2f)\n", r->cpu_us, r->usr_us, r->sys_us);
+	printf("  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  (min %.1f  mean %.1f  max %.1f)\n",
+	       r->p50, r->p99, r->p999, r->min, r->mean, r->max);
+	if (b->eagain)
+		printf("  %llu -EAGAIN completions reissued (mapping invalidated)\n",
+		       (unsigned long long)b->eagain);
+}
+
+void dio_report(const struct dio_bench *b)
+{
+	struct dio_result r;
+
+	dio_result(b, &r);
+	if (b->json)
+		dio_report_json(b, &r);
+	else if (b->csv)
+		dio_report_csv(b, &r);
+	else
+		dio_report_text(b, &r);
+	fflush(stdout);
+}
