@@ -7,14 +7,18 @@ GUEST_LIBS := -l:liburing.a
 # Every tests/<area>/<name>.c is a guest program /tests/<area>/<name>,
 # linked with the test helpers and the user-space library (lib/).
 TEST_BINS := $(patsubst tests/%.c,$(G)/tests/%,$(filter-out tests/lib/%,$(wildcard tests/*/*.c)))
-GUEST_BINS := $(G)/dmabuf-rw-demo $(G)/dmabuf-io $(TEST_BINS)
+# fio's dmabuf engine (make fio-engine) and its job file join the image
+# once the engine is built; the benchmark's guest script always does.
+FIO_ENGINE := build/fio/dmabuf-engine.so
+GUEST_BINS := $(G)/dmabuf-rw-demo $(G)/dmabuf-io bench/guest-bench.sh $(TEST_BINS) \
+	$(if $(wildcard $(FIO_ENGINE)),$(FIO_ENGINE) fio/dmabuf.fio)
 LIB_OBJS := $(patsubst %.c,$(G)/obj/%.o,$(wildcard lib/*.c))
 GUEST_OBJS := $(G)/obj/tests/lib/test.o $(LIB_OBJS)
 # The dmabuf-io tool: tools/dmabuf-io/*.c, /bin/dmabuf-io in the guest.
 TOOL_OBJS := $(patsubst %.c,$(G)/obj/%.o,$(wildcard tools/dmabuf-io/*.c))
 
 .PHONY: all deps base tree export kernel kernel-debug test-modules series-check \
-	guest run check check-debug clean distclean
+	guest run check check-debug fio-engine bench clean distclean
 
 all: kernel test-modules guest
 
@@ -63,6 +67,13 @@ run: kernel test-modules guest
 
 check:
 	@tests/run-check.sh
+# fio/dmabuf-engine.c against the installed fio's headers (Debian source)
+fio-engine: deps
+	@fio/build-engine.sh
+# Boot once per IOMMU mode on a null-co drive, measure, tabulate: build/bench/
+bench: kernel test-modules fio-engine
+	@$(MAKE) -s guest
+	@bench/run-bench.sh
 # The debug kernel (KASAN, lockdep, kmemleak, DMA API debugging) runs the
 # suite with the IOMMU in strict mode unless MODES says otherwise.
 check-debug:
@@ -71,6 +82,6 @@ check-debug:
 # clean: guest programs, image, VM disks, logs.  distclean: all of build/
 # (including the kernel tree: export your commits first).
 clean:
-	rm -rf $(G) build/vm build/logs build/kbuild*/test-modules*
+	rm -rf $(G) build/vm build/logs build/kbuild*/test-modules* build/bench
 distclean:
 	rm -rf build

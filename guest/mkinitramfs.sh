@@ -3,7 +3,9 @@
 #   /init                 guest/init
 #   /bin, /sbin, ...      busybox-static and its applet links
 #   /tests/<area>/<name>  every build/guest/tests/<area>/<name> given
-#   /bin/<name>           any other program given (the demo)
+#   /usr/lib/fio/*.so     fio engines given (fio/dmabuf-engine.so)
+#   /usr/share/fio/*.fio  fio job files given
+#   /bin/<name>           any other program given (the demo, dmabuf-io)
 #   /lib, /usr/lib        the shared libraries these need (ldd)
 #
 # usage: guest/mkinitramfs.sh OUTPUT [PROGRAM...]
@@ -78,6 +80,8 @@ progs=()
 for p in "$@"; do
 	case "$p" in
 	*/tests/*/*)	dst="$root/tests/${p#*/tests/}" ;;
+	*.so)		dst="$root/usr/lib/fio/$(basename "$p")" ;;
+	*.fio)		dst="$root/usr/share/fio/$(basename "$p")" ;;
 	*)		dst="$root/bin/$(basename "$p")" ;;
 	esac
 	mkdir -p "$(dirname "$dst")"

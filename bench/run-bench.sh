@@ -1,0 +1,84 @@
+#!/bin/bash
+# make bench: boot the guest once per IOMMU mode with one null-co NVMe drive
+# and run bench/guest-bench.sh there (dmabuf-io: 4 KiB random reads QD32
+# plain / fixed / dmabuf, 1 MiB sequential reads QD8 dmabuf / bounce; fio's
+# io_uring engine versus the dmabuf engine), several short repetitions each.
+# Then bench/table.c takes medians and spreads and prints the tables;
+# gnuplot draws the chart.  The guests run one after the other.
+#
+# Output in build/bench/: raw.csv (every run), summary.csv (medians),
+# table.md (what is printed), bench.png, and per mode the guest's output
+# (MODE.out) and console log (MODE.log).
+#
+# Environment:
+#   MODES="none strict lazy pt"   IOMMU modes, one boot each
+#   REPS=3                        repetitions of every run
+#   SECS=3                        seconds per run
+#   FIO=1                         also run fio (the image with fio)
+#   DRIVE=null:8G                 the drive (vm/run-vm.sh --drive)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+modes=${MODES:-none strict lazy pt}
+reps=${REPS:-3}
+secs=${SECS:-3}
+usefio=${FIO:-1}
+drive=${DRIVE:-null:8G}
+out=build/bench
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+mkdir -p "$out"
+start=$(date +%s)
+${CC:-cc} -O2 -Wall -Wextra -o "$out/bench-table" bench/table.c -lm || exit 1
+
+fio_opt=()
+if [ "$usefio" = 1 ]; then
+	if [ -f build/guest/initramfs-fio.cpio.gz ] && [ -f build/fio/dmabuf-engine.so ]; then
+		fio_opt=(--fio)
+	else
+		say "no fio image or engine (make fio-engine guest): fio runs skipped"
+		usefio=0
+	fi
+fi
+
+raw="$out/raw.csv"
+# the tool's CSV header, behind the boot mode, repetition and test
+printf 'boot,rep,test,%s\n' "mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us" > "$raw.tmp"
+failed=0
+for m in $modes; do
+	# one guest at a time on this machine: wait for any other to finish
+	while pgrep -f qemu-system >/dev/null; do
+		say "another QEMU guest is running; waiting"
+		sleep 10
+	done
+	# boot + (3 + fio) runs per repetition, with room to spare
+	tmo=$(( 120 + reps * (7 * (secs + 3) + 2 * usefio * (secs + 10)) ))
+	say "$m: $reps x (5 dmabuf-io runs$([ "$usefio" = 1 ] && echo " + 2 fio runs")) of $secs s"
+	vm/run-vm.sh --iommu "$m" --name "bench-$m" --log "$out/$m.log" --drive "$drive" \
+		"${fio_opt[@]}" --timeout "$tmo" \
+		--append "dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench.sh dmabuf_rw.bench_reps=$reps dmabuf_rw.bench_secs=$secs dmabuf_rw.bench_fio=$usefio" |
+		grep --line-buffered -E '^# rep|^error|^# no fio' | sed -u "s/^/  [$m] /"
+	rc=${PIPESTATUS[0]}
+	n=$(grep -c '^csv:' "$out/$m.out")
+	if [ "$rc" != 0 ] || grep -q '^error' "$out/$m.out"; then
+		say "$m: guest exit $rc, $(grep -c '^error' "$out/$m.out") failed run(s); see $out/$m.out, $out/$m.log"
+		failed=1
+	fi
+	sed -n "s/^csv:/$m,/p" "$out/$m.out" >> "$raw.tmp"
+	say "$m: $n runs"
+done
+mv "$raw.tmp" "$raw"
+
+{
+	echo "make bench: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(sed -n 's/^# dmabuf-rw guest: \([^,]*\),.*/\1/p' "$out"/*.out | head -n1), QEMU TCG, 2 vCPUs, drive $drive"
+	echo "$reps runs of $secs s per cell; modes: $modes"
+	echo
+	"$out/bench-table" "$raw" "$out"
+} > "$out/table.md" || failed=1
+cat "$out/table.md"
+if command -v gnuplot >/dev/null && [ -s "$out/rand4k.dat" ]; then
+	gnuplot -e "dir='$out'" bench/chart.gp && say "chart: $out/bench.png"
+fi
+say "raw runs: $raw; medians: $out/summary.csv; took $(($(date +%s) - start)) s"
+exit $failed

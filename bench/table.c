@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+/*
+ * make bench: turn the runs (build/bench/raw.csv) into the result.
+ *
+ *   bench-table RAW.csv OUTDIR
+ *
+ * RAW.csv has one row per run: boot (the IOMMU mode the guest was booted
+ * in), rep, test (rand4k, seq1m), then dmabuf-io's CSV columns (fio runs
+ * fill the same columns, mode fio-<job>).  For every (boot, test, mode) the
+ * program takes the median of the repetitions and their spread
+ * ((max - min) / median), prints the tables (the first shaped like the
+ * design brief's, with the ratios of this run) and writes OUTDIR/summary.csv
+ * and the chart data OUTDIR/rand4k.dat and OUTDIR/seq1m.dat.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FIELDS	40
+#define MAX_RUNS	64
+#define MAX_GROUPS	128
+
+static const char *const boots[] = { "none", "strict", "lazy", "pt" };
+static const char *const boot_names[] = { "none", "strict", "lazy", "passthrough" };
+#define NBOOTS	4
+
+/* the columns used, by name */
+enum { C_BOOT, C_TEST, C_MODE, C_IOPS, C_MBPS, C_CPU, C_P50, C_P99, C_P999, NCOLS };
+static const char *const col_names[NCOLS] = {
+	"boot", "test", "mode", "iops", "mbps", "cpu_us_per_io",
+	"lat_p50_us", "lat_p99_us", "lat_p999_us",
+};
+
+enum { V_IOPS, V_MBPS, V_CPU, V_P50, V_P99, V_P999, NVALS };
+
+struct group {
+	char boot[16], test[16], mode[32];
+	unsigned int n;
+	double v[NVALS][MAX_RUNS];
+};
+
+static struct group groups[MAX_GROUPS];
+static unsigned int ngroups;
+
+/* Split a CSV line in place; "quoted" fields lose their quotes. */
+static int csv_split(char *line, char **f)
+{
+	int n = 0;
+	char *p = line, *w;
+
+	line[strcspn(line, "\r\n")] = 0;
+	while (n < MAX_FIELDS) {
+		f[n++] = w = p;
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; )
+				*w++ = *p++;
+			if (*p == '"')
+				p++;
+		} else {
+			while (*p && *p != ',')
+				*w++ = *p++;
+		}
+		if (*p != ',') {
+			*w = 0;
+			break;
+		}
+		*w = 0;
+		p++;
+	}
+	return n;
+}
+
+static struct group *group_get(const char *boot, const char *test, const char *mode, int create)
+{
+	unsigned int i;
+
+	for (i = 0; i < ngroups; i++)
+		if (!strcmp(groups[i].boot, boot) && !strcmp(groups[i].test, test) &&
+		    !strcmp(groups[i].mode, mode))
+			return &groups[i];
+	if (!create || ngroups == MAX_GROUPS)
+		return NULL;
+	snprintf(groups[ngroups].boot, sizeof(groups[0].boot), "%s", boot);
+	snprintf(groups[ngroups].test, sizeof(groups[0].test), "%s", test);
+	snprintf(groups[ngroups].mode, sizeof(groups[0].mode), "%s", mode);
+	return &groups[ngroups++];
+}
+
+static double num(const char *s)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return NAN;
+	v = strtod(s, &end);
+	return end == s ? NAN : v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stat3 {
+	double med, min, max;
+	unsigned int n;
+};
+
+/* Median, min and max of the values that are there (not NaN). */
+static struct stat3 stats(const struct group *g, int which)
+{
+	double v[MAX_RUNS];
+	struct stat3 s = { NAN, NAN, NAN, 0 };
+	unsigned int i;
+
+	if (!g)
+		return s;
+	for (i = 0; i < g->n; i++)
+		if (!isnan(g->v[which][i]))
+			v[s.n++] = g->v[which][i];
+	if (!s.n)
+		return s;
+	qsort(v, s.n, sizeof(v[0]), cmp_double);
+	s.min = v[0];
+	s.max = v[s.n - 1];
+	s.med = s.n % 2 ? v[s.n / 2] : (v[s.n / 2 - 1] + v[s.n / 2]) / 2;
+	return s;
+}
+
+static struct stat3 get(int boot, const char *test, const char *mode, int which)
+{
+	return stats(group_get(boots[boot], test, mode, 0), which);
+}
+
+/* "18.2 ±4%": median in the unit, spread (max - min) / median */
+static const char *cell(struct stat3 s, double scale, const char *fmt, char *buf, size_t len)
+{
+	char v[48];
+
+	if (!s.n)
+		return "n/a";
+	snprintf(v, sizeof(v), fmt, s.med / scale);
+	if (s.n > 1)
+		snprintf(buf, len, "%s ±%.0f%%", v, s.med ? (s.max - s.min) / s.med * 100 : 0);
+	else
+		snprintf(buf, len, "%s", v);
+	return buf;
+}
+
+static const char *ratio(double a, double b, char *buf, size_t len)
+{
+	if (isnan(a) || isnan(b) || !b)
+		return "n/a";
+	snprintf(buf, len, "%.2f", a / b);
+	return buf;
+}
+
+static int read_raw(const char *path)
+{
+	char line[4096], *f[MAX_FIELDS];
+	int col[NCOLS], n, i, j, lineno = 1;
+	FILE *in = fopen(path, "r");
+
+	if (!in) {
+		perror(path);
+		return -1;
+	}
+	if (!fgets(line, sizeof(line), in)) {
+		fprintf(stderr, "%s: empty\n", path);
+		return -1;
+	}
+	n = csv_split(line, f);
+	for (i = 0; i < NCOLS; i++) {
+		for (col[i] = -1, j = 0; j < n; j++)
+			if (!strcmp(f[j], col_names[i]))
+				col[i] = j;
+		if (col[i] < 0) {
+			fprintf(stderr, "%s: no column %s in the header\n", path, col_names[i]);
+			return -1;
+		}
+	}
+	while (fgets(line, sizeof(line), in)) {
+		struct group *g;
+
+		lineno++;
+		n = csv_split(line, f);
+		if (n <= col[C_P999]) {
+			fprintf(stderr, "%s:%d: %d fields, skipped\n", path, lineno, n);
+			continue;
+		}
+		g = group_get(f[col[C_BOOT]], f[col[C_TEST]], f[col[C_MODE]], 1);
+		if (!g || g->n == MAX_RUNS)
+			continue;
+		for (i = 0; i < NVALS; i++)
+			g->v[i][g->n] = num(f[col[C_IOPS + i]]);
+		g->n++;
+	}
+	fclose(in);
+	return 0;
+}
+
+static void table_rand4k(FILE *dat)
+{
+	static const char *const modes[] = { "plain", "fixed", "dmabuf" };
+	struct stat3 pt_fixed = get(3, "rand4k", "fixed", V_IOPS);
+	char a[64], b[64], c[64], r1[16], r2[16];
+	int i, m;
+
+	printf("4 KiB random reads, QD32, 1 job: KIOPS, median of the runs ±spread (max-min)/median\n\n");
+	printf("| IOMMU mode  | plain (per-I/O map) | fixed (per-I/O map) | dmabuf (long-term map) | dmabuf/fixed | dmabuf/pt-fixed |\n");
+	printf("|-------------|---------------------|---------------------|------------------------|--------------|-----------------|\n");
+	for (i = 0; i < NBOOTS; i++) {
+		struct stat3 s[3];
+
+		for (m = 0; m < 3; m++)
+			s[m] = get(i, "rand4k", modes[m], V_IOPS);
+		if (!s[0].n && !s[1].n && !s[2].n)
+			continue;
+		printf("| %-11s | %-19s | %-19s | %-22s | %-12s | %-15s |\n", boot_names[i],
+		       cell(s[0], 1e3, "%.1f", a, sizeof(a)), cell(s[1], 1e3, "%.1f", b, sizeof(b)),
+		       cell(s[2], 1e3, "%.1f", c, sizeof(c)),
+		       ratio(s[2].med, s[1].med, r1, sizeof(r1)),
+		       ratio(s[2].med, pt_fixed.med, r2, sizeof(r2)));
+		fprintf(dat, "%s", boot_names[i]);
+		for (m = 0; m < 3; m++)
+			fprintf(dat, " %g %g %g", s[m].med / 1e3, s[m].min / 1e3, s[m].max / 1e3);
+		fprintf(dat, "\n");
+	}
+	printf("\nSame runs, CPU time per I/O (us, user + system) and latency (us, p50 / p99 / p99.9):\n\n");
+	printf("| IOMMU mode  | CPU plain | CPU fixed | CPU dmabuf | lat plain          | lat fixed          | lat dmabuf         |\n");
+	printf("|-------------|-----------|-----------|------------|--------------------|--------------------|--------------------|\n");
+	for (i = 0; i < NBOOTS; i++) {
+		char cpu[3][16], lat[3][40];
+
+		if (!group_get(boots[i], "rand4k", "fixed", 0))
+			continue;
+		for (m = 0; m < 3; m++) {
+			struct stat3 s = get(i, "rand4k", modes[m], V_CPU);
+
+			snprintf(cpu[m], sizeof(cpu[m]), s.n ? "%.1f" : "n/a", s.med);
+			snprintf(lat[m], sizeof(lat[m]), "%.0f / %.0f / %.0f",
+				 get(i, "rand4k", modes[m], V_P50).med,
+				 get(i, "rand4k", modes[m], V_P99).med,
+				 get(i, "rand4k", modes[m], V_P999).med);
+		}
+		printf("| %-11s | %-9s | %-9s | %-10s | %-18s | %-18s | %-18s |\n", boot_names[i],
+		       cpu[0], cpu[1], cpu[2], lat[0], lat[1], lat[2]);
+	}
+}
+
+static void table_seq1m(FILE *dat)
+{
+	char a[64], b[64], r[16], c1[16], c2[16];
+	int i;
+
+	printf("\n1 MiB sequential reads, QD8: MB/s into a dma-buf, directly (dmabuf) or\n"
+	       "read into host memory and copied into the dma-buf's mmap (bounce)\n\n");
+	printf("| IOMMU mode  | dmabuf MB/s     | bounce MB/s     | dmabuf/bounce | CPU us/IO dmabuf | CPU us/IO bounce |\n");
+	printf("|-------------|-----------------|-----------------|---------------|------------------|------------------|\n");
+	for (i = 0; i < NBOOTS; i++) {
+		struct stat3 d = get(i, "seq1m", "dmabuf", V_MBPS);
+		struct stat3 bo = get(i, "seq1m", "bounce", V_MBPS);
+		struct stat3 cd = get(i, "seq1m", "dmabuf", V_CPU);
+		struct stat3 cb = get(i, "seq1m", "bounce", V_CPU);
+
+		if (!d.n && !bo.n)
+			continue;
+		snprintf(c1, sizeof(c1), cd.n ? "%.0f" : "n/a", cd.med);
+		snprintf(c2, sizeof(c2), cb.n ? "%.0f" : "n/a", cb.med);
+		printf("| %-11s | %-15s | %-15s | %-13s | %-16s | %-16s |\n", boot_names[i],
+		       cell(d, 1, "%.0f", a, sizeof(a)), cell(bo, 1, "%.0f", b, sizeof(b)),
+		       ratio(d.med, bo.med, r, sizeof(r)), c1, c2);
+		fprintf(dat, "%s %g %g %g %g %g %g\n", boot_names[i], d.med, d.min, d.max,
+			bo.med, bo.min, bo.max);
+	}
+}
+
+static void table_fio(void)
+{
+	char a[64], b[64], r[16];
+	int i, any = 0;
+
+	for (i = 0; i < NBOOTS; i++)
+		any |= !!group_get(boots[i], "rand4k", "fio-dmabuf", 0);
+	if (!any)
+		return;
+	printf("\nfio 3.33, the same job (4 KiB random reads, QD32): io_uring engine with\n"
+	       "fixedbufs versus the dmabuf engine (fio/dmabuf-engine.so), KIOPS\n\n");
+	printf("| IOMMU mode  | io_uring fixedbufs | dmabuf engine     | dmabuf/fixed |\n");
+	printf("|-------------|--------------------|-------------------|--------------|\n");
+	for (i = 0; i < NBOOTS; i++) {
+		struct stat3 f = get(i, "rand4k", "fio-io_uring-fixed", V_IOPS);
+		struct stat3 d = get(i, "rand4k", "fio-dmabuf", V_IOPS);
+
+		if (!f.n && !d.n)
+			continue;
+		printf("| %-11s | %-18s | %-17s | %-12s |\n", boot_names[i],
+		       cell(f, 1e3, "%.1f", a, sizeof(a)), cell(d, 1e3, "%.1f", b, sizeof(b)),
+		       ratio(d.med, f.med, r, sizeof(r)));
+	}
+}
+
+static int write_summary(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	unsigned int i;
+	int v;
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	fprintf(f, "boot,test,mode,runs,iops_median,iops_min,iops_max,mbps_median,mbps_min,mbps_max,"
+		"cpu_us_per_io_median,lat_p50_us_median,lat_p99_us_median,lat_p999_us_median\n");
+	for (i = 0; i < ngroups; i++) {
+		const struct group *g = &groups[i];
+		struct stat3 s;
+
+		fprintf(f, "%s,%s,%s,%u", g->boot, g->test, g->mode, g->n);
+		s = stats(g, V_IOPS);
+		fprintf(f, ",%.1f,%.1f,%.1f", s.med, s.min, s.max);
+		s = stats(g, V_MBPS);
+		fprintf(f, ",%.3f,%.3f,%.3f", s.med, s.min, s.max);
+		for (v = V_CPU; v < NVALS; v++) {
+			s = stats(g, v);
+			if (s.n)
+				fprintf(f, ",%.3f", s.med);
+			else
+				fprintf(f, ",");
+		}
+		fprintf(f, "\n");
+	}
+	return fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	char path[4096];
+	FILE *r4, *s1;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: bench-table RAW.csv OUTDIR\n");
+		return 2;
+	}
+	if (read_raw(argv[1]))
+		return 1;
+	if (!ngroups) {
+		fprintf(stderr, "%s: no runs\n", argv[1]);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/rand4k.dat", argv[2]);
+	r4 = fopen(path, "w");
+	snprintf(path, sizeof(path), "%s/seq1m.dat", argv[2]);
+	s1 = fopen(path, "w");
+	if (!r4 || !s1) {
+		perror(path);
+		return 1;
+	}
+	fprintf(r4, "# mode plain(med min max) fixed(med min max) dmabuf(med min max), KIOPS\n");
+	fprintf(s1, "# mode dmabuf(med min max) bounce(med min max), MB/s\n");
+	table_rand4k(r4);
+	table_seq1m(s1);
+	table_fio();
+	fclose(r4);
+	fclose(s1);
+	snprintf(path, sizeof(path), "%s/summary.csv", argv[2]);
+	return write_summary(path) ? 1 : 0;
+}
