@@ -62,7 +62,7 @@ FORCE:
 -include $(shell find $(G) -name '*.d' 2>/dev/null)
 
 run: kernel test-modules guest
-	@vm/run-vm.sh --name run --iommu strict --drive file:64M --timeout 300 \
+	@vm/run-vm.sh --name run --iommu strict --drive file:64M --drive null:8G --timeout 300 \
 		--append dmabuf_rw.mode=run
 
 check:
