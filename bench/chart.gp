@@ -4,7 +4,7 @@
 # Bars are medians, whiskers the min and max of the repetitions.
 set terminal pngcairo size 1200,500 font "sans,10"
 set output dir.'/bench.png'
-set multiplot layout 1,2 title "dma-buf registered buffers on emulated NVMe (QEMU TCG, null-co drive, 2 vCPUs)"
+set multiplot layout 1,2 title "dma-buf registered buffers on emulated NVMe (QEMU TCG, null-co drive, 2 vCPUs): bars are medians, whiskers min..max"
 set style data histogram
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.8 border -1

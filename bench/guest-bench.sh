@@ -12,7 +12,7 @@
 # columns, those fio does not report left empty; latency is fio's clat) and
 # "# ..." progress lines.  A failed run prints "error: ..." and the script
 # goes on.
-# Parameters: dmabuf_rw.bench_reps (3), dmabuf_rw.bench_secs (3 s per run),
+# Parameters: dmabuf_rw.bench_reps (5), dmabuf_rw.bench_secs (2 s per run),
 # dmabuf_rw.bench_fio (1).
 param() {
 	for w in $(cat /proc/cmdline); do
@@ -20,8 +20,8 @@ param() {
 	done
 	echo "$2"
 }
-reps=$(param dmabuf_rw.bench_reps 3)
-secs=$(param dmabuf_rw.bench_secs 3)
+reps=$(param dmabuf_rw.bench_reps 5)
+secs=$(param dmabuf_rw.bench_secs 2)
 usefio=$(param dmabuf_rw.bench_fio 1)
 engine=/usr/lib/fio/dmabuf-engine.so
 job=/usr/share/fio/dmabuf.fio

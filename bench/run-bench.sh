@@ -12,17 +12,18 @@
 #
 # Environment:
 #   MODES="none strict lazy pt"   IOMMU modes, one boot each
-#   REPS=3                        repetitions of every run
-#   SECS=3                        seconds per run
+#   REPS=5                        repetitions of every run
+#   SECS=2                        seconds per run
 #   FIO=1                         also run fio (the image with fio)
 #   DRIVE=null:8G                 the drive (vm/run-vm.sh --drive)
+#   TABLE_ONLY=1                  no boots: tabulate build/bench/raw.csv again
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 modes=${MODES:-none strict lazy pt}
-reps=${REPS:-3}
-secs=${SECS:-3}
+reps=${REPS:-5}
+secs=${SECS:-2}
 usefio=${FIO:-1}
 drive=${DRIVE:-null:8G}
 out=build/bench
@@ -43,36 +44,50 @@ if [ "$usefio" = 1 ]; then
 fi
 
 raw="$out/raw.csv"
-# the tool's CSV header, behind the boot mode, repetition and test
-printf 'boot,rep,test,%s\n' "mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us" > "$raw.tmp"
 failed=0
-for m in $modes; do
-	# one guest at a time on this machine: wait for any other to finish
-	while pgrep -f qemu-system >/dev/null; do
-		say "another QEMU guest is running; waiting"
-		sleep 10
+if [ "${TABLE_ONLY:-0}" != 1 ]; then
+	# the tool's CSV header, behind the boot mode, repetition and test
+	printf 'boot,rep,test,%s\n' "mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us" > "$raw.tmp"
+	for m in $modes; do
+		# one guest at a time on this machine: wait for any other to finish
+		while pgrep -f qemu-system >/dev/null; do
+			say "another QEMU guest is running; waiting"
+			sleep 10
+		done
+		# boot + (3 + fio) runs per repetition, with room to spare
+		tmo=$(( 120 + reps * (7 * (secs + 3) + 2 * usefio * (secs + 10)) ))
+		say "$m: $reps x (5 dmabuf-io runs$([ "$usefio" = 1 ] && echo " + 2 fio runs")) of $secs s"
+		# the guest's output lands in $out/$m.out (run-vm.sh: the log's twin);
+		# show its progress lines as they come
+		rm -f "$out/$m.out"
+		vm/run-vm.sh --iommu "$m" --name "bench-$m" --log "$out/$m.log" --drive "$drive" \
+			"${fio_opt[@]}" --timeout "$tmo" \
+			--append "dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench.sh dmabuf_rw.bench_reps=$reps dmabuf_rw.bench_secs=$secs dmabuf_rw.bench_fio=$usefio" \
+			>/dev/null &
+		vm=$!
+		tail -s 0.5 -n +1 -F --pid=$vm "$out/$m.out" 2>/dev/null | sed -u 's/\r$//' |
+			grep --line-buffered -E '^# rep|^error|^# no fio' | sed -u "s/^/  [$m] /" &
+		rc=0
+		wait $vm || rc=$?
+		wait
+		n=$(grep -c '^csv:' "$out/$m.out")
+		if [ "$rc" != 0 ] || grep -q '^error' "$out/$m.out"; then
+			say "$m: guest exit $rc, $(grep -c '^error' "$out/$m.out") failed run(s); see $out/$m.out, $out/$m.log"
+			failed=1
+		fi
+		sed -n "s/^csv:/$m,/p" "$out/$m.out" >> "$raw.tmp"
+		say "$m: $n runs"
 	done
-	# boot + (3 + fio) runs per repetition, with room to spare
-	tmo=$(( 120 + reps * (7 * (secs + 3) + 2 * usefio * (secs + 10)) ))
-	say "$m: $reps x (5 dmabuf-io runs$([ "$usefio" = 1 ] && echo " + 2 fio runs")) of $secs s"
-	vm/run-vm.sh --iommu "$m" --name "bench-$m" --log "$out/$m.log" --drive "$drive" \
-		"${fio_opt[@]}" --timeout "$tmo" \
-		--append "dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench.sh dmabuf_rw.bench_reps=$reps dmabuf_rw.bench_secs=$secs dmabuf_rw.bench_fio=$usefio" |
-		grep --line-buffered -E '^# rep|^error|^# no fio' | sed -u "s/^/  [$m] /"
-	rc=${PIPESTATUS[0]}
-	n=$(grep -c '^csv:' "$out/$m.out")
-	if [ "$rc" != 0 ] || grep -q '^error' "$out/$m.out"; then
-		say "$m: guest exit $rc, $(grep -c '^error' "$out/$m.out") failed run(s); see $out/$m.out, $out/$m.log"
-		failed=1
-	fi
-	sed -n "s/^csv:/$m,/p" "$out/$m.out" >> "$raw.tmp"
-	say "$m: $n runs"
-done
-mv "$raw.tmp" "$raw"
+	mv "$raw.tmp" "$raw"
+fi
 
 {
 	echo "make bench: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(sed -n 's/^# dmabuf-rw guest: \([^,]*\),.*/\1/p' "$out"/*.out | head -n1), QEMU TCG, 2 vCPUs, drive $drive"
-	echo "$reps runs of $secs s per cell; modes: $modes"
+	if [ "${TABLE_ONLY:-0}" = 1 ]; then
+		echo "tabulated again from $raw"
+	else
+		echo "$reps runs of $secs s per cell; modes: $modes"
+	fi
 	echo
 	"$out/bench-table" "$raw" "$out"
 } > "$out/table.md" || failed=1

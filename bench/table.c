@@ -151,6 +151,17 @@ static const char *cell(struct stat3 s, double scale, const char *fmt, char *buf
 	return buf;
 }
 
+/* One table cell padded to w characters (not bytes: "±" is two bytes). */
+static void col(const char *s, int w)
+{
+	int n = 0;
+	const char *p;
+
+	for (p = s; *p; p++)
+		n += (*p & 0xc0) != 0x80;
+	printf(" %s%*s |", s, w > n ? w - n : 0, "");
+}
+
 static const char *ratio(double a, double b, char *buf, size_t len)
 {
 	if (isnan(a) || isnan(b) || !b)
@@ -220,19 +231,22 @@ static void table_rand4k(FILE *dat)
 			s[m] = get(i, "rand4k", modes[m], V_IOPS);
 		if (!s[0].n && !s[1].n && !s[2].n)
 			continue;
-		printf("| %-11s | %-19s | %-19s | %-22s | %-12s | %-15s |\n", boot_names[i],
-		       cell(s[0], 1e3, "%.1f", a, sizeof(a)), cell(s[1], 1e3, "%.1f", b, sizeof(b)),
-		       cell(s[2], 1e3, "%.1f", c, sizeof(c)),
-		       ratio(s[2].med, s[1].med, r1, sizeof(r1)),
-		       ratio(s[2].med, pt_fixed.med, r2, sizeof(r2)));
+		printf("|");
+		col(boot_names[i], 11);
+		col(cell(s[0], 1e3, "%.1f", a, sizeof(a)), 19);
+		col(cell(s[1], 1e3, "%.1f", b, sizeof(b)), 19);
+		col(cell(s[2], 1e3, "%.1f", c, sizeof(c)), 22);
+		col(ratio(s[2].med, s[1].med, r1, sizeof(r1)), 12);
+		col(ratio(s[2].med, pt_fixed.med, r2, sizeof(r2)), 15);
+		printf("\n");
 		fprintf(dat, "%s", boot_names[i]);
 		for (m = 0; m < 3; m++)
 			fprintf(dat, " %g %g %g", s[m].med / 1e3, s[m].min / 1e3, s[m].max / 1e3);
 		fprintf(dat, "\n");
 	}
 	printf("\nSame runs, CPU time per I/O (us, user + system) and latency (us, p50 / p99 / p99.9):\n\n");
-	printf("| IOMMU mode  | CPU plain | CPU fixed | CPU dmabuf | lat plain          | lat fixed          | lat dmabuf         |\n");
-	printf("|-------------|-----------|-----------|------------|--------------------|--------------------|--------------------|\n");
+	printf("| IOMMU mode  | CPU plain | CPU fixed | CPU dmabuf | lat plain            | lat fixed            | lat dmabuf           |\n");
+	printf("|-------------|-----------|-----------|------------|----------------------|----------------------|----------------------|\n");
 	for (i = 0; i < NBOOTS; i++) {
 		char cpu[3][16], lat[3][40];
 
@@ -247,8 +261,15 @@ static void table_rand4k(FILE *dat)
 				 get(i, "rand4k", modes[m], V_P99).med,
 				 get(i, "rand4k", modes[m], V_P999).med);
 		}
-		printf("| %-11s | %-9s | %-9s | %-10s | %-18s | %-18s | %-18s |\n", boot_names[i],
-		       cpu[0], cpu[1], cpu[2], lat[0], lat[1], lat[2]);
+		printf("|");
+		col(boot_names[i], 11);
+		col(cpu[0], 9);
+		col(cpu[1], 9);
+		col(cpu[2], 10);
+		col(lat[0], 20);
+		col(lat[1], 20);
+		col(lat[2], 20);
+		printf("\n");
 	}
 }
 
@@ -271,9 +292,14 @@ static void table_seq1m(FILE *dat)
 			continue;
 		snprintf(c1, sizeof(c1), cd.n ? "%.0f" : "n/a", cd.med);
 		snprintf(c2, sizeof(c2), cb.n ? "%.0f" : "n/a", cb.med);
-		printf("| %-11s | %-15s | %-15s | %-13s | %-16s | %-16s |\n", boot_names[i],
-		       cell(d, 1, "%.0f", a, sizeof(a)), cell(bo, 1, "%.0f", b, sizeof(b)),
-		       ratio(d.med, bo.med, r, sizeof(r)), c1, c2);
+		printf("|");
+		col(boot_names[i], 11);
+		col(cell(d, 1, "%.0f", a, sizeof(a)), 15);
+		col(cell(bo, 1, "%.0f", b, sizeof(b)), 15);
+		col(ratio(d.med, bo.med, r, sizeof(r)), 13);
+		col(c1, 16);
+		col(c2, 16);
+		printf("\n");
 		fprintf(dat, "%s %g %g %g %g %g %g\n", boot_names[i], d.med, d.min, d.max,
 			bo.med, bo.min, bo.max);
 	}
@@ -298,9 +324,12 @@ static void table_fio(void)
 
 		if (!f.n && !d.n)
 			continue;
-		printf("| %-11s | %-18s | %-17s | %-12s |\n", boot_names[i],
-		       cell(f, 1e3, "%.1f", a, sizeof(a)), cell(d, 1e3, "%.1f", b, sizeof(b)),
-		       ratio(d.med, f.med, r, sizeof(r)));
+		printf("|");
+		col(boot_names[i], 11);
+		col(cell(f, 1e3, "%.1f", a, sizeof(a)), 18);
+		col(cell(d, 1e3, "%.1f", b, sizeof(b)), 17);
+		col(ratio(d.med, f.med, r, sizeof(r)), 12);
+		printf("\n");
 	}
 }
 
