@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the tool/ tests, on top of test.h: run the dmabuf-io
- * binary (/bin/dmabuf-io in the guest, $DMABUF_IO overrides) with
- * fork/exec, capture its exit status, standard output and error, and read
- * its --json output with a small strict JSON parser.
+ * binary (/bin/dmabuf-io in the guest, $DMABUF_IO overrides) or another
+ * program with fork/exec, capture its exit status, standard output and
+ * error, and read dmabuf-io's --json output with a small strict JSON
+ * parser.
  */
 #ifndef DMABUF_RW_TOOL_TEST_H
 #define DMABUF_RW_TOOL_TEST_H
@@ -55,8 +56,8 @@ static inline int tt_drain(int fd, char **buf, size_t *len)
 	return 1;
 }
 
-/* Run dmabuf-io with the NULL-terminated argument array. */
-static inline void tt_runv(struct tt_run *r, const char *const *args)
+/* Run prog with the NULL-terminated argument array (argv[1]...). */
+static inline void tt_execv(struct tt_run *r, const char *prog, const char *const *args)
 {
 	const char *argv[TT_MAX_ARGS + 2];
 	int out[2], err[2], st, n = 0;
@@ -65,8 +66,9 @@ static inline void tt_runv(struct tt_run *r, const char *const *args)
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
-	argv[n++] = tt_tool();
-	at = snprintf(r->cmd, sizeof(r->cmd), "dmabuf-io");
+	argv[n++] = prog;
+	at = snprintf(r->cmd, sizeof(r->cmd), "%s",
+		      strrchr(prog, '/') ? strrchr(prog, '/') + 1 : prog);
 	for (; *args && n <= TT_MAX_ARGS; args++) {
 		argv[n++] = *args;
 		if (at < sizeof(r->cmd))
@@ -111,6 +113,12 @@ static inline void tt_runv(struct tt_run *r, const char *const *args)
 	if (waitpid(pid, &st, 0) < 0)
 		t_fail("waitpid: %s", strerror(errno));
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Run dmabuf-io with the NULL-terminated argument array. */
+static inline void tt_runv(struct tt_run *r, const char *const *args)
+{
+	tt_execv(r, tt_tool(), args);
 }
 
 /* tt_run(&r, "bench", "--mode", "plain", dev, NULL) */
