@@ -8,6 +8,8 @@
 #                                  when fio and the engine are in the image
 # Repetitions interleave the modes, so drift hits all of them alike.
 #
+# Before the fio runs, tests/tool/fio-engine checks the engine's data path
+# (with verify) on drive 1.
 # Output: "csv:REP,TEST,<dmabuf-io CSV row>" per run (fio runs use the same
 # columns, those fio does not report left empty; latency is fio's clat) and
 # "# ..." progress lines.  A failed run prints "error: ..." and the script
@@ -40,6 +42,17 @@ done
 if [ "$usefio" = 1 ] && { ! command -v fio >/dev/null || [ ! -f "$engine" ]; }; then
 	echo "# no fio or no $engine in this image (vm/run-vm.sh --fio, make fio-engine): fio runs skipped"
 	usefio=0
+fi
+# the fio engine must move the right data before it is measured (on drive
+# 1, a file-backed drive: the null-co drive 0 keeps no data)
+if [ "$usefio" = 1 ]; then
+	/tests/tool/fio-engine > /tmp/fio-check 2>&1
+	case $? in
+	0)	echo "# fio engine check (tests/tool/fio-engine): ok" ;;
+	77)	echo "# fio engine check skipped: $(tail -n 1 /tmp/fio-check)" ;;
+	*)	echo "error: fio engine check failed, fio runs skipped: $(tail -n 8 /tmp/fio-check | tr '\n' ' ')"
+		usefio=0 ;;
+	esac
 fi
 echo "# bench on $dev ($(cat /sys/block/${dev#/dev/}/size) sectors): $reps x $secs s per run, fio=$usefio"
 

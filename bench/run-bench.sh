@@ -15,7 +15,9 @@
 #   REPS=5                        repetitions of every run
 #   SECS=2                        seconds per run
 #   FIO=1                         also run fio (the image with fio)
-#   DRIVE=null:8G                 the drive (vm/run-vm.sh --drive)
+#   DRIVE=null:8G                 the measured drive (vm/run-vm.sh --drive);
+#                                 a second, file-backed one holds the data
+#                                 of the fio engine's check
 #   TABLE_ONLY=1                  no boots: tabulate build/bench/raw.csv again
 set -uo pipefail
 
@@ -60,13 +62,14 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 		# the guest's output lands in $out/$m.out (run-vm.sh: the log's twin);
 		# show its progress lines as they come
 		rm -f "$out/$m.out"
-		vm/run-vm.sh --iommu "$m" --name "bench-$m" --log "$out/$m.log" --drive "$drive" \
+		vm/run-vm.sh --iommu "$m" --name "bench-$m" --log "$out/$m.log" \
+			--drive "$drive" --drive file:64M,mdts=3 \
 			"${fio_opt[@]}" --timeout "$tmo" \
 			--append "dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench.sh dmabuf_rw.bench_reps=$reps dmabuf_rw.bench_secs=$secs dmabuf_rw.bench_fio=$usefio" \
 			>/dev/null &
 		vm=$!
 		tail -s 0.5 -n +1 -F --pid=$vm "$out/$m.out" 2>/dev/null | sed -u 's/\r$//' |
-			grep --line-buffered -E '^# rep|^error|^# no fio' | sed -u "s/^/  [$m] /" &
+			grep --line-buffered -E '^# rep|^error|^# no fio|^# fio engine' | sed -u "s/^/  [$m] /" &
 		rc=0
 		wait $vm || rc=$?
 		wait
