@@ -11,9 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/dma-buf.h>
-#include <linux/dma-heap.h>
 #include <linux/fs.h>
-#include <linux/udmabuf.h>
 
 #include "test.h"
 
@@ -232,54 +230,6 @@ unsigned int t_dev_lbsize(int fd)
 	if (ioctl(fd, BLKSSZGET, &lbs))
 		t_fail("BLKSSZGET: %s", strerror(errno));
 	return lbs;
-}
-
-int t_udmabuf_create(size_t size, int *memfd)
-{
-	struct udmabuf_create create = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = size };
-	int mfd, dev, fd, err;
-
-	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -errno;
-	mfd = memfd_create("t_udmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (mfd < 0) {
-		err = -errno;
-		close(dev);
-		return err;
-	}
-	if (ftruncate(mfd, size) || fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
-		err = -errno;
-		goto out;
-	}
-	create.memfd = mfd;
-	fd = ioctl(dev, UDMABUF_CREATE, &create);
-	err = fd < 0 ? -errno : fd;
-out:
-	close(dev);
-	if (err >= 0 && memfd)
-		*memfd = mfd;
-	else
-		close(mfd);
-	return err;
-}
-
-int t_dma_heap_alloc(const char *heap, size_t size)
-{
-	struct dma_heap_allocation_data data = {
-		.len = size,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-	};
-	char path[128];
-	int dev, ret;
-
-	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap);
-	dev = open(path, O_RDONLY | O_CLOEXEC);
-	if (dev < 0)
-		return -errno;
-	ret = ioctl(dev, DMA_HEAP_IOCTL_ALLOC, &data) ? -errno : (int)data.fd;
-	close(dev);
-	return ret;
 }
 
 int t_dmabuf_sync(int dmabuf_fd, unsigned long long flags)

@@ -68,14 +68,10 @@ uint64_t t_dev_size(int fd);			/* bytes */
 unsigned int t_dev_lbsize(int fd);		/* logical block size */
 
 /*
- * dma-bufs.  Both return a dma-buf fd or -errno.
- * t_udmabuf_create(): a memfd of size bytes (sealed against shrinking),
- * wrapped by /dev/udmabuf; *memfd receives the memfd (may be NULL).
- * t_dma_heap_alloc(): size bytes from /dev/dma_heap/<heap>.
+ * dma-bufs: allocate test buffers with dmabuf_rw_udmabuf_create() and
+ * dmabuf_rw_heap_alloc() from lib/dmabuf-rw.h.
  * t_dmabuf_sync(): DMA_BUF_IOCTL_SYNC, flags DMA_BUF_SYNC_{START,END}|RW.
  */
-int t_udmabuf_create(size_t size, int *memfd);
-int t_dma_heap_alloc(const char *heap, size_t size);
 int t_dmabuf_sync(int dmabuf_fd, unsigned long long flags);
 
 /*

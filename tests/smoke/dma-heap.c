@@ -11,6 +11,7 @@
 #include <linux/dma-buf.h>
 
 #include "test.h"
+#include "dmabuf-rw.h"
 
 static void check_size(size_t size)
 {
@@ -18,7 +19,7 @@ static void check_size(size_t size)
 	off_t got;
 	int fd, ret;
 
-	fd = t_dma_heap_alloc("system", size);
+	fd = dmabuf_rw_heap_alloc("system", size);
 	if (fd == -ENOENT)
 		t_skip("no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
 	if (fd < 0)

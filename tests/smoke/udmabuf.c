@@ -16,6 +16,7 @@
 #include <linux/udmabuf.h>
 
 #include "test.h"
+#include "dmabuf-rw.h"
 
 #define SIZE	(2U << 20)
 
@@ -44,7 +45,7 @@ int main(void)
 	int memfd, fd, ret;
 	off_t size;
 
-	fd = t_udmabuf_create(SIZE, &memfd);
+	fd = dmabuf_rw_udmabuf_create(SIZE, &memfd);
 	if (fd == -ENOENT)
 		t_skip("no /dev/udmabuf (CONFIG_UDMABUF)");
 	if (fd < 0)
