@@ -40,7 +40,7 @@ test-modules:
 series-check: deps
 	@kernel/check-series.sh
 
-guest: deps $(G)/initramfs.cpio.gz
+guest: deps $(G)/initramfs.cpio.gz $(G)/host/bar-agent
 
 $(G)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -52,6 +52,10 @@ $(G)/dmabuf-rw-demo: guest/demo.c $(GUEST_OBJS)
 	$(CC) $(GUEST_CFLAGS) -MF $@.d -o $@ $< $(GUEST_OBJS) $(GUEST_LIBS)
 $(G)/dmabuf-io: $(TOOL_OBJS) $(LIB_OBJS)
 	$(CC) $(GUEST_CFLAGS) -o $@ $^ $(GUEST_LIBS) -lpthread -lm
+# The host side of the device-memory bed (vm/run-vm.sh --p2p).
+$(G)/host/bar-agent: vm/bar-agent.c $(G)/obj/tests/lib/test.o
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -MF $@.d -o $@ $< $(G)/obj/tests/lib/test.o $(GUEST_LIBS)
 $(G)/initramfs.cpio.gz: guest/mkinitramfs.sh guest/init $(GUEST_BINS) $(G)/programs
 	@guest/mkinitramfs.sh $@ $(GUEST_BINS)
 # The list of programs, rewritten only when a test is added or removed.

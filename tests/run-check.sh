@@ -12,6 +12,14 @@
 #   MODES="none strict lazy pt"  IOMMU modes, one boot each
 #   TESTS="*"                    guest test globs (dmabuf_rw.tests= syntax:
 #                                comma-separated area/name globs, !excludes)
+#   P2P_BEDS="EPYC qemu64:strict:p2p/route"
+#                                the p2p/ tests run in the device-memory bed
+#                                (vm/run-vm.sh --p2p), one boot per bed and
+#                                mode: CPU[:MODE+MODE...[:GLOB+GLOB...]], by
+#                                default every mode of MODES and every p2p/
+#                                test; "ok 3 - p2p/read [strict p2p:EPYC]";
+#                                "" leaves them out.  Why these two: see below
+#   P2P_BAR=64M                  size of its device-memory BARs
 #   CONFIG=debug                 the debug kernel (kernel/config/debug.config)
 #   TEST_TIMEOUT=300             per-test limit in the guest, seconds
 #   BOOT_TIMEOUT=900             per-boot limit, seconds
@@ -24,6 +32,8 @@ cd "$top"
 modes=${MODES:-none strict lazy pt}
 tests=${TESTS:-*}
 flavour=${CONFIG:-}
+p2p_beds=${P2P_BEDS-EPYC qemu64:strict:p2p/route}
+p2p_bar=${P2P_BAR:-64M}
 test_timeout=${TEST_TIMEOUT:-300}
 boot_timeout=${BOOT_TIMEOUT:-900}
 logs=build/logs
@@ -80,7 +90,7 @@ tail_log() {
 # Renumber the guest's TAP stream; show the output of failed tests.  The
 # counters and what the guest reported go to the state file ($1).
 tap_filter() {
-	awk -v n="$n" -v mode="$m" -v state="$1" -v verbose="${VERBOSE:-0}" '
+	awk -v n="$n" -v mode="$2" -v state="$1" -v verbose="${VERBOSE:-0}" '
 	BEGIN { plan = -1 }
 	/^# run: / { cur = substr($0, 8); buf = ""; lines = 0 }
 	/^# run: / || /^# dmabuf-rw guest:/ { if (verbose) print; next }
@@ -115,35 +125,99 @@ tap_filter() {
 	}'
 }
 
-for m in $modes; do
-	log="$logs/check${flavour:+-$flavour}-$m.log"
-	state="$logs/.check-$m.state"
+# Does TESTS select any of the tests (area/name) on standard input?  The
+# guest applies the globs; this only spares boots that would run nothing.
+any_selected() {
+	local t g globs
+	IFS=, read -ra globs <<< "$tests"
+	while read -r t; do
+		for g in "${globs[@]}"; do
+			case "$g" in !*) continue ;; */*) ;; *) g="$g/*" ;; esac
+			# shellcheck disable=SC2053
+			[[ $t == $g ]] && return 0
+		done
+	done
+	return 1
+}
+all_tests=$(ls tests/*/*.c | sed -n 's|^tests/\([^/]*\)/\([^/]*\)\.c$|\1/\2|p' | grep -v '^lib/')
+other_areas=$(echo "$all_tests" | cut -d/ -f1 | sort -u | grep -vx p2p | sed 's/^/!/' | paste -sd,)
+
+# One boot: TAP label (IOMMU mode first), name of its logs and images,
+# guest test globs, then more vm/run-vm.sh options.
+boot() {
+	local label=$1 name=$2 globs=$3 m=${1%% *}
+	local log="$logs/$2.log" state="$logs/.$2.state" t0 rc splat
+	shift 3
 	t0=$(date +%s)
 	rm -f "$state"
-	vm/run-vm.sh --iommu "$m" --name "check${flavour:+-$flavour}-$m" --log "$log" \
-		--timeout "$boot_timeout" \
-		--append "dmabuf_rw.tests=$tests dmabuf_rw.timeout=$test_timeout" \
-		2>"$logs/.run-vm.err" | tap_filter "$state"
+	vm/run-vm.sh --iommu "$m" --name "$name" --log "$log" \
+		--timeout "$boot_timeout" "$@" \
+		--append "dmabuf_rw.tests=$globs dmabuf_rw.timeout=$test_timeout" \
+		2>"$logs/.run-vm.err" | tap_filter "$state" "$label"
 	rc=${PIPESTATUS[0]}
 	tpass=0 tfail=0 tskip=0 results=0 plan=-1 done=0 cur=""
 	[ ! -f "$state" ] || . "$state"
 	pass=$((pass + tpass)) fail=$((fail + tfail)) skip=$((skip + tskip))
 	splat=$(first_splat "$log")
 	if [ "$rc" = 124 ]; then
-		not_ok "boot [$m]: hung, killed after $boot_timeout s${cur:+ while running $cur}; ${splat:-see $log}"
+		not_ok "boot [$label]: hung, killed after $boot_timeout s${cur:+ while running $cur}; ${splat:-see $log}"
 		tail_log "$log"
 	elif [ "$rc" != 0 ]; then
 		sed 's/^/#   /' "$logs/.run-vm.err"
-		not_ok "boot [$m]: qemu failed with status $rc (see $log)"
+		not_ok "boot [$label]: qemu failed with status $rc (see $log)"
 	elif [ "$done" != 1 ]; then
-		not_ok "boot [$m]: guest stopped before the end${cur:+ while running $cur}; ${splat:-see $log}"
+		not_ok "boot [$label]: guest stopped before the end${cur:+ while running $cur}; ${splat:-see $log}"
 		tail_log "$log"
 	else
 		[ "$results" = "$plan" ] ||
-			not_ok "boot [$m]: $results results for a plan of $plan (see $log)"
-		[ -z "$splat" ] || not_ok "kernel [$m]: $splat"
+			not_ok "boot [$label]: $results results for a plan of $plan (see $log)"
+		[ -z "$splat" ] || not_ok "kernel [$label]: $splat"
 	fi
-	echo "# [$m] $results tests in $(($(date +%s) - t0)) s; console: $log"
+	echo "# [$label] $results tests in $(($(date +%s) - t0)) s; console: $log"
+}
+
+# The device-memory beds.  What decides the outcome of a drive -> BAR pair is
+# the route the kernel picks (drivers/pci/p2pdma.c) and whether QEMU delivers
+# it (tests/p2p/p2p-test.h): the IOMMU mode and whether the kernel trusts the
+# root complex, i.e. the CPU model (q35's host bridge is not on the P2PDMA
+# whitelist; AMD Zen CPUs are).  EPYC, in every mode, covers every route that
+# moves data (bus address below the switch: none and pt; through the host
+# bridge: all four) and the bus address QEMU misroutes into the IOMMU (strict,
+# lazy).  qemu64 adds only the refusal of a route through an untrusted host
+# bridge, which is decided before any IOMMU is involved and so looks the same
+# in every mode: one boot of p2p/route in strict mode (where nothing reaches
+# device memory at all) shows it.  The data tests would only skip there.
+p2p_boots() {	# MODE: one "CPU GLOBS" line per p2p boot in this mode
+	local bed cpu bmodes bglobs g sel
+	for bed in $p2p_beds; do
+		IFS=: read -r cpu bmodes bglobs <<< "$bed"
+		[ -z "$bmodes" ] || [[ "+$bmodes+" == *"+$1+"* ]] || continue
+		if [ -z "$bglobs" ]; then
+			echo "$all_tests" | grep '^p2p/' | any_selected &&
+				echo "$cpu $tests,$other_areas"
+			continue
+		fi
+		# the bed's own tests, where TESTS selects them
+		sel=""
+		for g in ${bglobs//+/ }; do
+			for t in $(echo "$all_tests" | grep '^p2p/'); do
+				# shellcheck disable=SC2053
+				[[ $t == $g ]] && echo "$t" | any_selected && { sel="$sel,$g"; break; }
+			done
+		done
+		[ -z "$sel" ] || echo "$cpu ${sel#,},$(echo "$tests" | tr , '\n' | grep '^!' | paste -sd,),$other_areas"
+	done
+}
+
+for m in $modes; do
+	echo "$all_tests" | grep -v '^p2p/' | any_selected &&
+		boot "$m" "check${flavour:+-$flavour}-$m" "$tests,!p2p"
+	mapfile -t beds < <(p2p_boots "$m")
+	for bed in "${beds[@]}"; do
+		cpu=${bed%% *} globs=${bed#* }
+		boot "$m p2p:$cpu" "check${flavour:+-$flavour}-p2p-$cpu-$m" "${globs//,,/,}" \
+			--p2p "$p2p_bar" --cpu "$cpu"
+	done
 done
 
 [ "$n" -gt 0 ] || not_ok "no guest test matched TESTS=$tests"

@@ -15,6 +15,22 @@
 #                    and NVME-OPTS go to -device nvme (e.g. mdts=3).
 #                    Drive n gets serial dmabuf-rw-n.
 #                    Default: --drive file:64M --drive file:64M,mdts=3
+#   --p2p SIZE       the device-memory bed (tests/p2p): every drive goes behind
+#                    one PCIe switch (root port 00:10.0, x3130 upstream port,
+#                    an xio3130 downstream port per device) with an
+#                    ivshmem-plain device, "sw", whose BAR 2 of SIZE (a power
+#                    of two) stands in for GPU memory; a second one, "rp", has
+#                    a root port of its own (00:11.0), so NVMe reaches it
+#                    through the host bridge.  Their memory is the file
+#                    build/vm/NAME-bar-{sw,rp}.img (new for every boot).  The
+#                    host's bar agent (build/guest/host/bar-agent, log
+#                    build/logs/NAME-agent.log) checks and writes those files
+#                    and the drive images on the guest's request, through the
+#                    mailbox in a third ivshmem device (00:12.0).
+#                    Adds dmabuf_rw.p2p=SIZE to the kernel command line.
+#   --cpu MODEL      QEMU CPU model (qemu64; with ACCEL=kvm: host); e.g. EPYC,
+#                    an AMD Zen, whose root complex the kernel trusts with
+#                    peer-to-peer DMA through the host bridge
 #   --append ARGS    more kernel parameters (e.g. dmabuf_rw.tests=smoke/*)
 #   --timeout SECS   kill the guest after SECS and report it hung   (600)
 #   --name NAME      names the log and the images                 (MODE)
@@ -43,11 +59,14 @@ iommu=strict drives=() append="" timeout=600 name="" log="" mem=1024 cpus=2
 kbuild="$top/build/kbuild${CONFIG:+-$CONFIG}"
 kernel="$kbuild/arch/x86/boot/bzImage"
 initrd="$top/build/guest/initramfs.cpio.gz"
-interactive=0
+interactive=0 p2p="" cpu_model=""
+agent="$top/build/guest/host/bar-agent"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--iommu)	iommu=$2; shift ;;
 	--drive)	drives+=("$2"); shift ;;
+	--p2p)		p2p=$2; shift ;;
+	--cpu)		cpu_model=$2; shift ;;
 	--append)	append="$append $2"; shift ;;
 	--timeout)	timeout=$2; shift ;;
 	--name)		name=$2; shift ;;
@@ -69,6 +88,7 @@ log=$(realpath -m "${log:-$top/build/logs/$name.log}")
 results="${log%.log}.out"
 [ -f "$kernel" ] || die "no kernel at $kernel (make kernel)"
 [ -f "$initrd" ] || die "no initramfs at $initrd (make guest)"
+[ -z "$p2p" ] || [ -x "$agent" ] || die "no bar agent at $agent (make guest)"
 
 cmdline="console=ttyS0 panic=-1 oops=panic nvme.poll_queues=1"
 case "$iommu" in
@@ -81,13 +101,18 @@ pt)	machine=(-M q35,kernel-irqchip=split -device intel-iommu,intremap=on)
 	cmdline+=" intel_iommu=on iommu=pt" ;;
 *)	die "--iommu must be none, strict, lazy or pt" ;;
 esac
-cmdline+=" dmabuf_rw.iommu=$iommu dmabuf_rw.drives=${#drives[@]}$append"
+cmdline+=" dmabuf_rw.iommu=$iommu dmabuf_rw.drives=${#drives[@]}${p2p:+ dmabuf_rw.p2p=$p2p}$append"
 
 accel=${ACCEL:-tcg}
 cpu=()
 [ "$accel" = kvm ] && cpu=(-cpu host)
+[ -z "$cpu_model" ] || cpu=(-cpu "$cpu_model")
 
 mkdir -p "$top/build/vm" "$(dirname "$log")"
+# One guest at a time: two TCG guests on a small machine only slow each
+# other into timeouts.  Waiting here does not count against --timeout.
+exec 8>"$top/build/vm.lock"
+flock 8
 # Test modules built for this kernel: append them (4-byte aligned archive).
 modules="$(dirname "$kernel")/../../../test-modules.cpio"
 if [ -s "$modules" ]; then
@@ -96,7 +121,28 @@ if [ -s "$modules" ]; then
 	initrd="$top/build/vm/$name.initrd"
 fi
 
-disks=()
+# --p2p: the switch (its downstream ports take the drives and BAR "sw"),
+# BAR "rp" on a root port of its own, the agent's mailbox on the root bus.
+disks=() agent_args=()
+nvme_bus=""
+if [ -n "$p2p" ]; then
+	disks+=(-device pcie-root-port,id=p2p-rp0,bus=pcie.0,addr=0x10,chassis=1,slot=1
+		-device x3130-upstream,id=p2p-up,bus=p2p-rp0
+		-device pcie-root-port,id=p2p-rp1,bus=pcie.0,addr=0x11,chassis=1,slot=2)
+	for bar in sw rp ctl; do
+		img="$top/build/vm/$name-bar-$bar.img"
+		size=$p2p
+		[ "$bar" != ctl ] || size=1M
+		rm -f "$img"
+		truncate -s "$size" "$img"
+		disks+=(-object "memory-backend-file,id=bar-$bar,share=on,mem-path=$img,size=$size")
+		[ "$bar" = ctl ] || agent_args+=("$bar=$img")
+	done
+	disks+=(-device xio3130-downstream,id=p2p-dn-sw,bus=p2p-up,chassis=2,slot=0
+		-device ivshmem-plain,memdev=bar-sw,bus=p2p-dn-sw
+		-device ivshmem-plain,memdev=bar-rp,bus=p2p-rp1
+		-device ivshmem-plain,memdev=bar-ctl,bus=pcie.0,addr=0x12)
+fi
 for i in "${!drives[@]}"; do
 	spec=${drives[$i]}
 	kind=${spec%%:*}
@@ -107,33 +153,49 @@ for i in "${!drives[@]}"; do
 	file)	img="$top/build/vm/$name-nvme$i.img"
 		rm -f "$img"
 		truncate -s "$size" "$img"
+		agent_args+=("nvme$i=$img")
 		disks+=(-drive "if=none,id=nvme$i,format=raw,cache=unsafe,file=$img") ;;
 	null)	disks+=(-drive "if=none,id=nvme$i,driver=null-co,size=$size") ;;
 	*)	die "--drive $spec: KIND must be file or null" ;;
 	esac
-	disks+=(-device "nvme,serial=dmabuf-rw-$i,drive=nvme$i$opts")
+	if [ -n "$p2p" ]; then
+		disks+=(-device "xio3130-downstream,id=p2p-dn$i,bus=p2p-up,chassis=2,slot=$((i + 1))")
+		nvme_bus=",bus=p2p-dn$i"
+	fi
+	disks+=(-device "nvme,serial=dmabuf-rw-$i,drive=nvme$i$nvme_bus$opts")
 done
 
 qemu=(${QEMU:-qemu-system-x86_64} -accel "$accel" "${cpu[@]}" "${machine[@]}"
 	-m "$mem" -smp "$cpus" -nodefaults -display none -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" "${disks[@]}")
 
-if [ "$interactive" = 1 ]; then
-	exec "${qemu[@]}" -serial mon:stdio -serial "file:$results"
+apid=""
+if [ -n "$p2p" ]; then
+	"$agent" "$top/build/vm/$name-bar-ctl.img" "${agent_args[@]}" \
+		> "${log%.log}-agent.log" 2>&1 &
+	apid=$!
+	trap 'kill $apid 2>/dev/null' EXIT
 fi
 
-say "$name: $iommu IOMMU, ${#drives[@]} drive(s), $accel; console: ${log#$top/}"
+if [ "$interactive" = 1 ]; then
+	[ -n "$apid" ] || exec "${qemu[@]}" -serial mon:stdio -serial "file:$results"
+	"${qemu[@]}" -serial mon:stdio -serial "file:$results"
+	exit
+fi
+
+say "$name: $iommu IOMMU, ${#drives[@]} drive(s)${p2p:+, $p2p device-memory BARs}, $accel${cpu_model:+ ($cpu_model)}; console: ${log#$top/}"
 rm -f "$log" "$results"
 start=$(date +%s)
 timeout -k 5 "$timeout" "${qemu[@]}" -monitor none \
 	-serial "file:$log" -serial "file:$results" &
 qpid=$!
-trap 'kill $qpid 2>/dev/null' EXIT INT TERM
+trap 'kill $qpid $apid 2>/dev/null' EXIT INT TERM
 tail -s 0.2 -n +1 -F --pid=$qpid "$results" 2>/dev/null | tr -d '\r' &
 tpid=$!
 rc=0
 wait $qpid || rc=$?
 wait $tpid || true
+[ -z "$apid" ] || { kill "$apid" 2>/dev/null; wait "$apid" || true; }
 trap - EXIT INT TERM
 took=$(($(date +%s) - start))
 case $rc in
