@@ -4,6 +4,9 @@
 # (a null-co drive), for each repetition, in this order:
 #   4 KiB random reads, QD32:      dmabuf-io bench -m plain, fixed, dmabuf
 #   1 MiB sequential reads, QD8:   dmabuf-io bench -m dmabuf, bounce
+#   the same into device memory:   dmabuf-io bench -m dmabuf, bounce with
+#                                  -d vfio:BDF (test dev1m), on the bed
+#                                  with device-memory BARs (run-vm.sh --p2p)
 #   fio, 4 KiB random reads QD32:  io_uring (fixedbufs) and dmabuf engines,
 #                                  when fio and the engine are in the image
 # Repetitions interleave the modes, so drift hits all of them alike.
@@ -54,6 +57,41 @@ if [ "$usefio" = 1 ]; then
 		usefio=0 ;;
 	esac
 fi
+# Device memory: the ivshmem BAR (vm/run-vm.sh --p2p) the drive reaches on
+# this bed, bound to vfio-pci, whose dma-buf export dmabuf-io uses.  "sw"
+# sits behind the drive's PCIe switch: the kernel hands the drive the BAR's
+# bus address, which QEMU delivers only when the drive's DMA is not
+# translated (it sends every DMA up to the IOMMU, see tests/p2p/route.c).
+# "rp" has a root port of its own: through the host bridge, which the
+# kernel allows only on AMD Zen CPUs (run-bench.sh boots -cpu EPYC).
+devmem=""
+ivshmem() {	# PORT: the ivshmem device behind root port PORT
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ] || continue
+		case "$(readlink -f "$d")" in */"$1"/*) basename "$d"; return ;; esac
+	done
+}
+if [ -n "$(param dmabuf_rw.p2p "")" ]; then
+	domain=$(cat "/sys/block/${dev#/dev/}/device/device/iommu_group/type" 2>/dev/null)
+	zen=$(awk -F': ' '/^vendor_id/ { v = $2 } /^cpu family/ { print (v == "AuthenticAMD" && $2 >= 23); exit }' /proc/cpuinfo)
+	case "$domain" in
+	DMA|DMA-FQ) [ "$zen" = 1 ] && devmem=$(ivshmem 0000:00:11.0) ;;
+	*)	devmem=$(ivshmem 0000:00:10.0) ;;
+	esac
+	if [ -z "$devmem" ]; then
+		echo "# device memory: no route from $dev to a BAR here (IOMMU domain ${domain:-none}, host bridge not trusted): dev1m runs skipped"
+	else
+		[ -e "/sys/bus/pci/devices/$devmem/iommu_group" ] ||
+			echo 1 > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode
+		echo vfio-pci > "/sys/bus/pci/devices/$devmem/driver_override"
+		if ! echo "$devmem" > /sys/bus/pci/drivers/vfio-pci/bind; then
+			echo "error: cannot bind $devmem to vfio-pci: dev1m runs skipped"
+			devmem=""
+		else
+			echo "# device memory: BAR of $devmem ($(readlink -f /sys/bus/pci/devices/$devmem | grep -q /0000:00:10.0/ && echo "behind the drive's switch" || echo "through the host bridge"))"
+		fi
+	fi
+fi
 echo "# bench on $dev ($(cat /sys/block/${dev#/dev/}/size) sectors): $reps x $secs s per run, fio=$usefio"
 
 run_tool() {	# REP TEST ARGS...
@@ -94,6 +132,11 @@ while [ "$rep" -le "$reps" ]; do
 	for m in dmabuf bounce; do
 		run_tool "$rep" seq1m -m "$m" -b 1m -q 8 -p sequential
 	done
+	if [ -n "$devmem" ]; then
+		for m in dmabuf bounce; do
+			run_tool "$rep" dev1m -m "$m" -d "vfio:$devmem" -b 1m -q 8 -p sequential
+		done
+	fi
 	if [ "$usefio" = 1 ]; then
 		run_fio "$rep" io_uring-fixed
 		run_fio "$rep" dmabuf

@@ -5,7 +5,7 @@
  *   bench-table RAW.csv OUTDIR
  *
  * RAW.csv has one row per run: boot (the IOMMU mode the guest was booted
- * in), rep, test (rand4k, seq1m), then dmabuf-io's CSV columns (fio runs
+ * in), rep, test (rand4k, seq1m, dev1m: seq1m into device memory), then dmabuf-io's CSV columns (fio runs
  * fill the same columns, mode fio-<job>).  For every (boot, test, mode) the
  * program takes the median of the repetitions and their spread
  * ((max - min) / median); ratios within one boot are the median of the
@@ -310,20 +310,28 @@ static void table_rand4k(FILE *dat)
 	}
 }
 
-static void table_seq1m(FILE *dat)
+/*
+ * 1 MiB sequential reads into a dma-buf (test seq1m: host memory; dev1m:
+ * device memory), directly or bounced through host memory.
+ */
+static void table_seq(FILE *dat, const char *test, const char *title)
 {
 	char a[64], b[64], r[48], c1[16], c2[16];
-	int i;
+	int i, any = 0;
 
-	printf("\n1 MiB sequential reads, QD8: MB/s into a dma-buf, directly (dmabuf) or\n"
-	       "read into host memory and copied into the dma-buf's mmap (bounce)\n\n");
+	for (i = 0; i < NBOOTS; i++)
+		any |= !!group_get(boots[i], test, "dmabuf", 0) ||
+		       !!group_get(boots[i], test, "bounce", 0);
+	if (!any)
+		return;
+	printf("\n%s\n\n", title);
 	printf("| IOMMU mode  | dmabuf MB/s     | bounce MB/s     | dmabuf/bounce (paired) | CPU us/IO dmabuf | CPU us/IO bounce |\n");
 	printf("|-------------|-----------------|-----------------|------------------------|------------------|------------------|\n");
 	for (i = 0; i < NBOOTS; i++) {
-		struct stat3 d = get(i, "seq1m", "dmabuf", V_MBPS);
-		struct stat3 bo = get(i, "seq1m", "bounce", V_MBPS);
-		struct stat3 cd = get(i, "seq1m", "dmabuf", V_CPU);
-		struct stat3 cb = get(i, "seq1m", "bounce", V_CPU);
+		struct stat3 d = get(i, test, "dmabuf", V_MBPS);
+		struct stat3 bo = get(i, test, "bounce", V_MBPS);
+		struct stat3 cd = get(i, test, "dmabuf", V_CPU);
+		struct stat3 cb = get(i, test, "bounce", V_CPU);
 
 		if (!d.n && !bo.n)
 			continue;
@@ -333,12 +341,13 @@ static void table_seq1m(FILE *dat)
 		col(boot_names[i], 11);
 		col(cell(d, 1, "%.0f", a, sizeof(a)), 15);
 		col(cell(bo, 1, "%.0f", b, sizeof(b)), 15);
-		col(paired(i, "seq1m", "dmabuf", "bounce", V_MBPS, r, sizeof(r)), 22);
+		col(paired(i, test, "dmabuf", "bounce", V_MBPS, r, sizeof(r)), 22);
 		col(c1, 16);
 		col(c2, 16);
 		printf("\n");
-		fprintf(dat, "%s %g %g %g %g %g %g\n", boot_names[i], d.med, d.min, d.max,
-			bo.med, bo.min, bo.max);
+		if (dat)
+			fprintf(dat, "%s %g %g %g %g %g %g\n", boot_names[i], d.med, d.min,
+				d.max, bo.med, bo.min, bo.max);
 	}
 }
 
@@ -429,7 +438,13 @@ int main(int argc, char **argv)
 	fprintf(r4, "# mode plain(med min max) fixed(med min max) dmabuf(med min max), KIOPS\n");
 	fprintf(s1, "# mode dmabuf(med min max) bounce(med min max), MB/s\n");
 	table_rand4k(r4);
-	table_seq1m(s1);
+	table_seq(s1, "seq1m",
+		  "1 MiB sequential reads, QD8: MB/s into a dma-buf, directly (dmabuf) or\n"
+		  "read into host memory and copied into the dma-buf's mmap (bounce)");
+	table_seq(NULL, "dev1m",
+		  "NVMe -> device memory: the same 1 MiB sequential reads, QD8, into a PCI BAR\n"
+		  "exported by vfio-pci (the GPU case), peer to peer (dmabuf) or read into host\n"
+		  "memory and copied into VFIO's mapping of the BAR (bounce), MB/s");
 	table_fio();
 	fclose(r4);
 	fclose(s1);

@@ -35,7 +35,10 @@ static const char bench_help[] =
 "                         dmabuf  a dma-buf registered for DEVICE, READ/WRITE_FIXED\n"
 "                         bounce  host memory plus a memcpy to/from the dma-buf's\n"
 "                                 mmap (what applications do without dmabuf)\n"
-"  -d, --dmabuf KIND    udmabuf (default), heap (the system dma-heap), heap:NAME\n"
+"  -d, --dmabuf KIND    udmabuf (default), heap (the system dma-heap), heap:NAME,\n"
+"                       or device memory: vfio:BDF[/BAR], a BAR of a PCI device\n"
+"                       bound to vfio-pci (default the largest), each job its own\n"
+"                       slice; bounce copies into VFIO's mapping of the BAR\n"
 "  -b, --bs SIZE        I/O size (default 4k; a multiple of the block size)\n"
 "  -q, --qd N           I/Os in flight per job (default 32)\n"
 "  -p, --pattern P      random (default) or sequential (rand, seq)\n"
@@ -112,7 +115,8 @@ static int bench_parse(struct dio_bench *b, int argc, char **argv)
 			break;
 		case 'd':
 			if (dio_dmabuf_check_spec(optarg))
-				BAD("unknown --dmabuf '%s': use udmabuf, heap or heap:NAME", optarg);
+				BAD("unknown --dmabuf '%s': use udmabuf, heap, heap:NAME or vfio:BDF[/BAR]",
+				    optarg);
 			b->dmabuf_spec = optarg;
 			break;
 		case 'b':

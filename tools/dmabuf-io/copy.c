@@ -38,7 +38,9 @@ static const char copy_help[] =
 "  -o, --dst-offset OFF   where to start writing DST (default 0)\n"
 "  -b, --bs SIZE          I/O size, one chunk of the dma-buf (default 1m)\n"
 "  -q, --qd N             chunks in flight (default 4); the dma-buf is QD x BS\n"
-"  -d, --dmabuf KIND      udmabuf (default), heap (the system dma-heap), heap:NAME\n"
+"  -d, --dmabuf KIND      udmabuf (default), heap (the system dma-heap), heap:NAME,\n"
+"                         vfio:BDF[/BAR] (device memory: a BAR of a PCI device\n"
+"                         bound to vfio-pci)\n"
 "      --no-verify        skip the read-back comparison\n"
 "  -h, --help             this text\n"
 "\n"
@@ -124,7 +126,8 @@ static int copy_parse(struct copy *c, int argc, char **argv)
 			break;
 		case 'd':
 			if (dio_dmabuf_check_spec(optarg))
-				BAD("unknown --dmabuf '%s': use udmabuf, heap or heap:NAME", optarg);
+				BAD("unknown --dmabuf '%s': use udmabuf, heap, heap:NAME or vfio:BDF[/BAR]",
+				    optarg);
 			c->spec = optarg;
 			break;
 		case 'V':

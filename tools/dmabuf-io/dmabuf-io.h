@@ -7,6 +7,7 @@
  *   cli.c     messages, number/size/duration parsing
  *   target.c  the device or file I/O goes to (open, size, IOMMU mode)
  *   dmabuf.c  dma-bufs: udmabuf or a dma-heap, CPU mapping and sync
+ *   vfio.c    device memory: a PCI BAR exported by vfio-pci as a dma-buf
  *   ring.c    io_uring setup, the same flags as fio's io_uring engine
  *   copy.c    the copy command
  *   bench.c   the bench command: options, threads, progress
@@ -71,10 +72,15 @@ struct dio_dmabuf {
 	int fd;
 	size_t size;
 	unsigned char *map;	/* CPU view (mmap of the dma-buf), or NULL */
-	char desc[48];		/* "udmabuf", "dma-heap system" */
+	char desc[48];		/* "udmabuf", "dma-heap system", "BAR 2 of ..." */
+	bool device;		/* device memory (vfio.c): a slice of a BAR */
+	uint64_t bar_off;	/* where that slice starts */
 };
 
-/* spec: "udmabuf", "heap" (the system heap) or "heap:NAME".  0 or -1. */
+/*
+ * spec: "udmabuf", "heap" (the system heap), "heap:NAME" or device memory,
+ * "vfio:BDF[/BAR]".  0 or -1.
+ */
 int dio_dmabuf_check_spec(const char *spec);
 /* Allocate size bytes (rounded up to pages); prints why on failure (-1). */
 int dio_dmabuf_create(struct dio_dmabuf *b, const char *spec, size_t size);
@@ -89,6 +95,16 @@ void dio_dmabuf_destroy(struct dio_dmabuf *b);
  */
 int dio_dmabuf_register(struct io_uring *ring, unsigned int slot,
 			const struct dio_dmabuf *b, const struct dio_target *t);
+
+/*
+ * vfio.c: --dmabuf vfio:BDF[/BAR], a slice of size bytes of a BAR of a
+ * device bound to vfio-pci.  dio_vfio_map() points b->map at that slice of
+ * the BAR's mapping.
+ */
+int dio_vfio_check_spec(const char *spec);
+int dio_vfio_create(struct dio_dmabuf *b, const char *spec, size_t size);
+void dio_vfio_map(struct dio_dmabuf *b);
+void dio_vfio_release(struct dio_dmabuf *b);
 
 /* ring.c: entries SQEs (and CQEs); poll: IORING_SETUP_IOPOLL.  -errno. */
 int dio_ring_init(struct io_uring *ring, unsigned int entries, bool poll);

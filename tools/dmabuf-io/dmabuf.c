@@ -27,7 +27,7 @@ int dio_dmabuf_check_spec(const char *spec)
 {
 	const char *heap = dio_heap_name(spec);
 
-	if (!strcmp(spec, "udmabuf"))
+	if (!strcmp(spec, "udmabuf") || !dio_vfio_check_spec(spec))
 		return 0;
 	return heap && *heap && !strchr(heap, '/') ? 0 : -1;
 }
@@ -54,6 +54,8 @@ int dio_dmabuf_create(struct dio_dmabuf *b, const char *spec, size_t size)
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
 	b->size = (size + DIO_PAGE - 1) & ~(DIO_PAGE - 1);
+	if (!strncmp(spec, "vfio:", 5))
+		return dio_vfio_create(b, spec, b->size);
 	if (!heap) {
 		if (access("/dev/udmabuf", R_OK | W_OK)) {
 			dio_err("/dev/udmabuf: %s (kernel without CONFIG_UDMABUF? try --dmabuf heap)",
@@ -88,7 +90,13 @@ int dio_dmabuf_create(struct dio_dmabuf *b, const char *spec, size_t size)
 
 int dio_dmabuf_map(struct dio_dmabuf *b)
 {
-	void *p = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
+	void *p;
+
+	if (b->device) {
+		dio_vfio_map(b);
+		return 0;
+	}
+	p = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
 
 	if (p == MAP_FAILED) {
 		dio_err("mmap of the %s dma-buf: %s", b->desc, strerror(errno));
@@ -103,6 +111,12 @@ int dio_dmabuf_sync(const struct dio_dmabuf *b, unsigned long long flags)
 	struct dma_buf_sync sync = { .flags = flags };
 	int ret;
 
+	/*
+	 * The CPU view of device memory is VFIO's mapping of the BAR, not the
+	 * dma-buf's, and it is uncached: nothing for the dma-buf to sync.
+	 */
+	if (b->device)
+		return 0;
 	do {
 		ret = ioctl(b->fd, DMA_BUF_IOCTL_SYNC, &sync);
 	} while (ret && (errno == EINTR || errno == EAGAIN));
@@ -111,6 +125,10 @@ int dio_dmabuf_sync(const struct dio_dmabuf *b, unsigned long long flags)
 
 void dio_dmabuf_destroy(struct dio_dmabuf *b)
 {
+	if (b->device) {
+		dio_vfio_release(b);
+		return;
+	}
 	if (b->map)
 		munmap(b->map, b->size);
 	if (b->fd >= 0)
