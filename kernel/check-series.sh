@@ -22,9 +22,11 @@ export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=dmabuf-rw KBUILD_BU
 cc=gcc
 command -v ccache >/dev/null && cc="ccache gcc"
 
-# Nobody may build from build/linux while its commits are checked out.
-exec 9>"$top/build/kbuild.lock"
+# Nobody may build from build/linux while its commits are checked out:
+# hold the lock of every build tree (build-kernel.sh takes one of them).
+exec 9>"$top/build/kbuild.lock" 8>"$top/build/kbuild-debug.lock"
 flock 9
+flock 8
 branch=$(git -C "$tree" symbolic-ref --short HEAD)
 trap 'git -C "$tree" checkout -q "$branch"' EXIT
 
