@@ -6,7 +6,7 @@
  * The drive holds a position-dependent pattern written with plain O_DIRECT
  * pwrite.  Each read goes from file offsets {0, 1, 2, 7} blocks into BAR
  * offsets {0, 1, 2, 7} blocks, sizes {1, 2, 3, 7, 15, 16, 31, 32, 512}
- * blocks and 2 MiB.  Before each read the destination and one block on
+ * blocks, 2 and 4 MiB.  Before each read the destination and one block on
  * each side are poisoned through the CPU mapping of the BAR.  After it the
  * BAR is checked twice: by the guest through VFIO's mmap of the BAR, and
  * by the host, which reads the file behind the BAR (vm/bar-agent.c):
@@ -16,7 +16,7 @@
 #include "p2p-test.h"
 
 #define SEED		0x9e4d
-#define AREA		(3 * DT_MIB)	/* device bytes with the pattern */
+#define AREA		(5 * DT_MIB)	/* device bytes with the pattern */
 
 static struct io_uring ring;
 static unsigned int lbs;
@@ -51,7 +51,7 @@ static void test_pair(int fd, int n, const struct p2p_bar *b, int dmabuf)
 {
 	static const unsigned int offs[] = { 0, 1, 2, 7 };
 	static const unsigned int blocks[] = { 1, 2, 3, 7, 15, 16, 31, 32, 512 };
-	unsigned int i, j, k, len, nlens = DT_ARRAY_SIZE(blocks) + 1;
+	unsigned int i, j, k, len, nlens = DT_ARRAY_SIZE(blocks) + 2;
 	unsigned long start = reads;
 
 	dt_expect(dmabuf_rw_register_dmabuf(&ring, 0, dmabuf, fd), 0,
@@ -59,7 +59,8 @@ static void test_pair(int fd, int n, const struct p2p_bar *b, int dmabuf)
 	for (i = 0; i < DT_ARRAY_SIZE(offs); i++)
 		for (j = 0; j < DT_ARRAY_SIZE(offs); j++)
 			for (k = 0; k < nlens; k++) {
-				len = k < DT_ARRAY_SIZE(blocks) ? blocks[k] * lbs : 2 * DT_MIB;
+				len = k < DT_ARRAY_SIZE(blocks) ? blocks[k] * lbs :
+				      (k - DT_ARRAY_SIZE(blocks) + 1) * 2 * DT_MIB;
 				read_check(fd, n, b, offs[j] * lbs, len, offs[i] * lbs);
 			}
 	dt_expect(dmabuf_rw_clear_buffer(&ring, 0), 0, "clearing slot 0");
@@ -82,7 +83,7 @@ int main(void)
 		int fd = t_open_nvme(n, 0);
 
 		lbs = t_dev_lbsize(fd);
-		if (t_dev_size(fd) < AREA || 7 * lbs + 2 * DT_MIB + lbs > bed.bar[0].size)
+		if (t_dev_size(fd) < AREA || 7 * lbs + 4 * DT_MIB + lbs > bed.bar[0].size)
 			t_skip("drive %d or the BARs too small for the matrix", n);
 		dt_dev_fill(fd, 0, AREA, SEED);
 		for (i = 0; i < 2; i++) {

@@ -7,7 +7,7 @@
  * the file behind it) and checked by the guest through VFIO's mmap of the
  * BAR before the write.  Writes go from BAR offsets {0, 1, 2, 7} blocks to
  * device offsets {0, 1, 2, 7} blocks past a base, sizes {1, 2, 3, 7, 15,
- * 16, 31, 32, 512} blocks and 2 MiB, over a background pattern.  The drive
+ * 16, 31, 32, 512} blocks, 2 and 4 MiB, over a background pattern.  The drive
  * is then checked twice: by the guest with O_DIRECT pread into host
  * memory, and by the host in the drive's image file, each time with one
  * block on each side that must still hold the background; the BAR must
@@ -18,7 +18,7 @@
 #define SEED_BG		0x5b6
 #define SEED_IO		0x7000
 #define BASE		DT_MIB		/* device offset of the cases */
-#define AREA		(4 * DT_MIB)	/* background-filled device bytes */
+#define AREA		(6 * DT_MIB)	/* background-filled device bytes */
 
 static struct io_uring ring;
 static unsigned int lbs, seed = SEED_IO;
@@ -59,7 +59,7 @@ static void test_pair(int fd, int n, const struct p2p_bar *b, int dmabuf)
 {
 	static const unsigned int offs[] = { 0, 1, 2, 7 };
 	static const unsigned int blocks[] = { 1, 2, 3, 7, 15, 16, 31, 32, 512 };
-	unsigned int i, j, k, len, nlens = DT_ARRAY_SIZE(blocks) + 1;
+	unsigned int i, j, k, len, nlens = DT_ARRAY_SIZE(blocks) + 2;
 	unsigned long start = writes;
 
 	dt_expect(dmabuf_rw_register_dmabuf(&ring, 0, dmabuf, fd), 0,
@@ -67,7 +67,8 @@ static void test_pair(int fd, int n, const struct p2p_bar *b, int dmabuf)
 	for (i = 0; i < DT_ARRAY_SIZE(offs); i++)
 		for (j = 0; j < DT_ARRAY_SIZE(offs); j++)
 			for (k = 0; k < nlens; k++) {
-				len = k < DT_ARRAY_SIZE(blocks) ? blocks[k] * lbs : 2 * DT_MIB;
+				len = k < DT_ARRAY_SIZE(blocks) ? blocks[k] * lbs :
+				      (k - DT_ARRAY_SIZE(blocks) + 1) * 2 * DT_MIB;
 				write_check(fd, n, b, offs[j] * lbs, len, BASE + offs[i] * lbs);
 			}
 	dt_expect(dmabuf_rw_clear_buffer(&ring, 0), 0, "clearing slot 0");
@@ -90,8 +91,8 @@ int main(void)
 		int fd = t_open_nvme(n, 0);
 
 		lbs = t_dev_lbsize(fd);
-		if (t_dev_size(fd) < AREA || BASE + 7 * lbs + 2 * DT_MIB + lbs > AREA ||
-		    7 * lbs + 2 * DT_MIB > bed.bar[0].size)
+		if (t_dev_size(fd) < AREA || BASE + 7 * lbs + 4 * DT_MIB + lbs > AREA ||
+		    7 * lbs + 4 * DT_MIB > bed.bar[0].size)
 			t_skip("drive %d or the BARs too small for the matrix", n);
 		dt_dev_fill(fd, 0, AREA, SEED_BG);
 		for (i = 0; i < 2; i++) {
