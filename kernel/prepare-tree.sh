@@ -59,7 +59,7 @@ else
 	esac
 	cd "$tree"
 	git init -q -b work
-	git config user.name "${GIT_AUTHOR_NAME:-dmabuf-rw}"
+	git config user.name "${GIT_AUTHOR_NAME:-dmabuf-rw developers}"
 	git config user.email "${GIT_AUTHOR_EMAIL:-dmabuf-rw@localhost}"
 	git config core.abbrev 12
 	git add -A -f . >/dev/null
