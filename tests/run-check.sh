@@ -36,9 +36,9 @@ tests=${TESTS:-*}
 flavour=${CONFIG:-}
 p2p_beds=${P2P_BEDS-EPYC qemu64:strict:p2p/route}
 p2p_bar=${P2P_BAR:-64M}
-p2p_timeout=${P2P_BOOT_TIMEOUT:-$([ -z "$flavour" ] && echo 300 || echo "$boot_timeout")}
 test_timeout=${TEST_TIMEOUT:-300}
 boot_timeout=${BOOT_TIMEOUT:-900}
+p2p_timeout=${P2P_BOOT_TIMEOUT:-$([ -z "$flavour" ] && echo 300 || echo "$boot_timeout")}
 logs=build/logs
 n=0 pass=0 fail=0 skip=0
 
