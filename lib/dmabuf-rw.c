@@ -9,7 +9,6 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>		/* memfd_create */
-#include <sys/syscall.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
 
@@ -30,9 +29,30 @@ struct dmabuf_rw_rsrc_update2 {
 _Static_assert(sizeof(struct dmabuf_rw_rsrc_update2) ==
 	       sizeof(struct io_uring_rsrc_update2), "rsrc_update2 layout");
 
-static int dmabuf_rw_update_fd(int ring_fd, unsigned int off,
-			       const struct io_uring_regbuf_desc *descs,
-			       const __u64 *tags, unsigned int nr)
+#ifndef IORING_REGISTER_USE_REGISTERED_RING
+#define IORING_REGISTER_USE_REGISTERED_RING	(1U << 31)	/* Linux 6.3 */
+#endif
+/* liburing's struct io_uring::int_flags: the ring fd is registered */
+#define DMABUF_RW_INT_FLAG_REG_RING		(1U << 0)
+
+/*
+ * io_uring_register() on ring: through its registered ring fd when the
+ * application closed the real one (io_uring_close_ring_fd(), liburing 2.4),
+ * as liburing's own registration calls do.  -errno on failure.
+ */
+static int dmabuf_rw_register(struct io_uring *ring, unsigned int opcode,
+			      const void *arg, unsigned int nr)
+{
+	if (ring->ring_fd < 0 && (ring->int_flags & DMABUF_RW_INT_FLAG_REG_RING))
+		return io_uring_register(ring->enter_ring_fd,
+					 opcode | IORING_REGISTER_USE_REGISTERED_RING,
+					 arg, nr);
+	return io_uring_register(ring->ring_fd, opcode, arg, nr);
+}
+
+int dmabuf_rw_update_buffers(struct io_uring *ring, unsigned int off,
+			     const struct io_uring_regbuf_desc *descs,
+			     const __u64 *tags, unsigned int nr)
 {
 	struct dmabuf_rw_rsrc_update2 up = {
 		.offset	= off,
@@ -41,18 +61,8 @@ static int dmabuf_rw_update_fd(int ring_fd, unsigned int off,
 		.tags	= (uintptr_t)tags,
 		.nr	= nr,
 	};
-	int ret;
 
-	ret = syscall(__NR_io_uring_register, ring_fd,
-		      IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up));
-	return ret < 0 ? -errno : ret;
-}
-
-int dmabuf_rw_update_buffers(struct io_uring *ring, unsigned int off,
-			     const struct io_uring_regbuf_desc *descs,
-			     const __u64 *tags, unsigned int nr)
-{
-	return dmabuf_rw_update_fd(ring->ring_fd, off, descs, tags, nr);
+	return dmabuf_rw_register(ring, IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up));
 }
 
 /* One descriptor: 0 or -errno. */
@@ -185,6 +195,9 @@ int dmabuf_rw_heap_alloc(const char *heap, size_t size)
 	char path[128];
 	int dev, ret;
 
+	/* a name, not a path: nothing outside /dev/dma_heap */
+	if (!*heap || strchr(heap, '/') || !strcmp(heap, ".") || !strcmp(heap, ".."))
+		return -EINVAL;
 	if (snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;

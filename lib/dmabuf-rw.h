@@ -13,8 +13,7 @@
  *
  *	io_uring_register_buffers_sparse(&ring, 4);
  *	dmabuf_rw_register_dmabuf(&ring, 0, dmabuf_fd, nvme_fd);
- *	io_uring_prep_read_fixed(sqe, nvme_fd, (void *)offset_in_dmabuf,
- *				 len, dev_offset, 0);
+ *	dmabuf_rw_prep_read(sqe, nvme_fd, 0, offset_in_dmabuf, len, dev_offset);
  *
  * Every function returns 0 (or a count) on success and -errno on failure;
  * none of them prints or exits.  See the man pages in man/.
@@ -25,6 +24,13 @@
 #include <stddef.h>
 #include <liburing.h>
 #include <dmabuf-rw/uapi.h>
+
+/* The library's version: DMABUF_RW_CHECK_VERSION(1, 1) is true from 1.1 on. */
+#define DMABUF_RW_VERSION_MAJOR	1
+#define DMABUF_RW_VERSION_MINOR	1
+#define DMABUF_RW_CHECK_VERSION(major, minor) \
+	(DMABUF_RW_VERSION_MAJOR > (major) || \
+	 (DMABUF_RW_VERSION_MAJOR == (major) && DMABUF_RW_VERSION_MINOR >= (minor)))
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,6 +53,29 @@ int dmabuf_rw_register_dmabuf(struct io_uring *ring, unsigned int slot,
 int dmabuf_rw_register_uaddr(struct io_uring *ring, unsigned int slot,
 			     void *addr, size_t len);
 
+/*
+ * READ_FIXED / WRITE_FIXED of len bytes between byte dmabuf_off of the
+ * dma-buf in slot and byte dev_off of fd (the file it is registered for).
+ * The SQE's addr is the offset into the dma-buf, not a pointer.
+ */
+static inline void dmabuf_rw_prep_read(struct io_uring_sqe *sqe, int fd,
+				       unsigned int slot, __u64 dmabuf_off,
+				       unsigned int len, __u64 dev_off)
+{
+	io_uring_prep_rw(IORING_OP_READ_FIXED, sqe, fd, NULL, len, dev_off);
+	sqe->addr = dmabuf_off;		/* not a pointer: 64 bits on any ABI */
+	sqe->buf_index = (__u16)slot;
+}
+
+static inline void dmabuf_rw_prep_write(struct io_uring_sqe *sqe, int fd,
+					unsigned int slot, __u64 dmabuf_off,
+					unsigned int len, __u64 dev_off)
+{
+	io_uring_prep_rw(IORING_OP_WRITE_FIXED, sqe, fd, NULL, len, dev_off);
+	sqe->addr = dmabuf_off;		/* not a pointer: 64 bits on any ABI */
+	sqe->buf_index = (__u16)slot;
+}
+
 /* Empty slot (IO_REGBUF_TYPE_EMPTY); the buffer is released once idle. */
 int dmabuf_rw_clear_buffer(struct io_uring *ring, unsigned int slot);
 
@@ -62,7 +91,8 @@ int dmabuf_rw_probe(void);
  * or -errno.  dmabuf_rw_udmabuf_create(): size bytes of a sealed memfd
  * wrapped by /dev/udmabuf; *memfd (if not NULL) receives the memfd, which
  * maps the same pages.  dmabuf_rw_heap_alloc(): size bytes from
- * /dev/dma_heap/<heap> ("system").
+ * /dev/dma_heap/<heap> ("system"); a name with '/' or that is "." or
+ * ".." is refused with -EINVAL.
  */
 int dmabuf_rw_udmabuf_create(size_t size, int *memfd);
 int dmabuf_rw_heap_alloc(const char *heap, size_t size);

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
  * User ABI for dma-buf backed io_uring registered buffers, as proposed
- * upstream.  It builds on the io_uring definitions liburing carries; when
- * those already have the extension (they define IORING_RSRC_UPDATE_EXTENDED)
- * they win and nothing here is redefined.
+ * upstream.  Self-contained: it needs only <linux/types.h>, not liburing,
+ * and compiles as C and as C++.
+ *
+ * When io_uring headers that already carry the extension (they define
+ * IORING_RSRC_UPDATE_EXTENDED) were included first, theirs win and
+ * nothing here is redefined.  Include this header after <liburing.h> or
+ * <linux/io_uring.h> if you use them.
  */
 #ifndef DMABUF_RW_UAPI_H
 #define DMABUF_RW_UAPI_H
 
 #include <linux/types.h>
-#include <liburing.h>
 
 #ifndef IORING_RSRC_UPDATE_EXTENDED
 
@@ -34,13 +37,12 @@ struct io_uring_regbuf_desc {
 
 #endif /* IORING_RSRC_UPDATE_EXTENDED */
 
-/*
- * struct io_uring_rsrc_update2 keeps its layout; the kernel reads the
- * former 'resv' word as 'flags'.  Old headers call it resv.
- */
+#ifdef __cplusplus
+static_assert(sizeof(struct io_uring_regbuf_desc) == 80,
+	      "struct io_uring_regbuf_desc must be 80 bytes");
+#else
 _Static_assert(sizeof(struct io_uring_regbuf_desc) == 80,
 	       "struct io_uring_regbuf_desc must be 80 bytes");
-_Static_assert(sizeof(struct io_uring_rsrc_update2) == 32,
-	       "struct io_uring_rsrc_update2 must be 32 bytes");
+#endif
 
 #endif /* DMABUF_RW_UAPI_H */
