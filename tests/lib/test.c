@@ -201,13 +201,30 @@ const char *t_nvme_path(int n)
 	return ret;
 }
 
-int t_open_nvme(int n, int flags)
+int t_bed_drives(void)
+{
+	const char *d = t_cmdline("dmabuf_rw.drives");
+
+	return d && *d ? atoi(d) : 2;
+}
+
+const char *t_need_nvme(int n)
 {
 	const char *path = t_nvme_path(n);
+	int drives = t_bed_drives();
+
+	if (path)
+		return path;
+	if (n >= drives)
+		t_skip("the bed has %d NVMe drive(s), this test needs drive %d", drives, n);
+	t_missing("NVMe test drive %d (serial dmabuf-rw-%d), one of the bed's %d", n, n, drives);
+}
+
+int t_open_nvme(int n, int flags)
+{
+	const char *path = t_need_nvme(n);
 	int fd;
 
-	if (!path)
-		t_skip("no NVMe test drive %d (serial dmabuf-rw-%d)", n, n);
 	fd = open(path, O_RDWR | O_DIRECT | flags);
 	if (fd < 0)
 		t_fail("open %s: %s", path, strerror(errno));
@@ -285,4 +302,23 @@ const char *t_cmdline(const char *key)
 			return "";
 	}
 	return NULL;
+}
+
+int t_debug(void)
+{
+	static int debug = -1;
+	const char *v;
+
+	if (debug < 0) {
+		v = t_cmdline("dmabuf_rw.debug");
+		debug = v && strcmp(v, "0");
+	}
+	return debug;
+}
+
+unsigned long t_scale(unsigned long n)
+{
+	if (!t_debug())
+		return n;
+	return n / T_DEBUG_SCALE ? n / T_DEBUG_SCALE : 1;
 }
