@@ -2,8 +2,9 @@
 /*
  * Helpers shared by the dmabuf/ tests, on top of test.h and lib/dmabuf-rw.h.
  *
- * Every test starts with dt_require(): it skips, with one line saying why,
- * when the kernel lacks dma-buf registered buffers.  dt_io() and the tests'
+ * Every test starts with dt_require(): it fails, with one line saying what
+ * is missing, when the kernel lacks dma-buf registered buffers (the bed
+ * has them).  dt_io() and the tests'
  * batch loops reissue a request that completed with -EAGAIN (documented:
  * the exporter may have invalidated the mapping) and count it in dt_eagain;
  * dt_report() prints the count and the test's run time.
@@ -30,13 +31,8 @@ static struct timespec dt_start;
 
 static inline void dt_require(void)
 {
-	int ret = dmabuf_rw_probe();
-
 	clock_gettime(CLOCK_MONOTONIC, &dt_start);
-	if (ret == -EOPNOTSUPP)
-		t_skip("kernel lacks dma-buf registered buffers (IORING_RSRC_UPDATE_EXTENDED rejected)");
-	if (ret)
-		t_skip("io_uring unavailable: %s", strerror(-ret));
+	t_require_dmabuf_io();
 }
 
 static inline void dt_report(void)
@@ -70,7 +66,7 @@ static inline void dt_udmabuf(struct dt_buf *b, size_t size)
 {
 	b->fd = dmabuf_rw_udmabuf_create(size, &b->memfd);
 	if (b->fd == -ENOENT)
-		t_skip("no /dev/udmabuf (CONFIG_UDMABUF)");
+		t_missing("/dev/udmabuf (CONFIG_UDMABUF)");
 	if (b->fd < 0)
 		t_fail("udmabuf of %zu bytes: %s", size, strerror(-b->fd));
 	b->size = size;
@@ -82,7 +78,7 @@ static inline void dt_heapbuf(struct dt_buf *b, size_t size)
 {
 	b->fd = dmabuf_rw_heap_alloc("system", size);
 	if (b->fd == -ENOENT)
-		t_skip("no /dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
+		t_missing("/dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
 	if (b->fd < 0)
 		t_fail("system heap, %zu bytes: %s", size, strerror(-b->fd));
 	b->memfd = -1;

@@ -74,7 +74,8 @@ static void test_drive(int n, const struct dt_buf *bufs, unsigned int region_siz
 	fd = t_open_nvme(n, 0);
 	lbs = t_dev_lbsize(fd);
 	if (t_dev_size(fd) < AREA)
-		t_skip("drive %d is smaller than %u bytes", n, AREA);
+		t_missing("%u bytes on drive %d: it has %llu", AREA, n,
+			  (unsigned long long)t_dev_size(fd));
 	dt_dev_fill(fd, 0, AREA, SEED + n);
 	for (i = 0; i < 2; i++)
 		dt_register(&ring, i, &bufs[i], fd);
@@ -146,10 +147,10 @@ int main(void)
 	dt_heapbuf(&bufs[1], BUF_SIZE);
 
 	test_drive(0, bufs, 256 << 10);
-	if (t_nvme_path(1))
+	if (t_bed_drives() > 1)
 		test_drive(1, bufs, DT_MIB);
 	else
-		printf("no drive 1: split reads not covered\n");
+		printf("a bed of one drive: split reads not covered\n");
 
 	io_uring_queue_exit(&ring);
 	dt_buf_free(&bufs[0]);

@@ -86,11 +86,12 @@ static void test_drive(int n, const struct dt_buf *ub, const struct dt_buf *hb)
 	uint64_t size = t_dev_size(fd);
 
 	if (size < AREA + DT_MIB)
-		t_skip("drive %d is %llu bytes, need %u", n, (unsigned long long)size,
-		       AREA + DT_MIB);
+		t_missing("%u bytes on drive %d: it has %llu", AREA + DT_MIB, n,
+			  (unsigned long long)size);
 	lbs = t_dev_lbsize(fd);
 	if (7 * lbs + 4 * DT_MIB + lbs > BUF_SIZE)
-		t_skip("%u-byte blocks: the buffer is too small for the matrix", lbs);
+		t_fail("drive %d has %u-byte blocks: the buffer is too small for the matrix",
+		       n, lbs);
 	dt_dev_fill(fd, 0, AREA, SEED);
 	dt_dev_fill(fd, size - DT_MIB, DT_MIB, SEED);
 	test_buf(fd, n, 1, ub);
@@ -112,10 +113,10 @@ int main(void)
 	dt_heapbuf(&hb, BUF_SIZE);
 
 	test_drive(0, &ub, &hb);
-	if (t_nvme_path(1))
+	if (t_bed_drives() > 1)
 		test_drive(1, &ub, &hb);
 	else
-		printf("no drive 1: split reads not covered\n");
+		printf("a bed of one drive: split reads not covered\n");
 
 	io_uring_queue_exit(&ring);
 	dt_buf_free(&ub);

@@ -104,13 +104,14 @@ static void run(const char *threshold, const struct dt_buf *bufs)
 	if (ret)
 		t_fail("writing %s to %s: %s", threshold, PARAM, strerror(-ret));
 	for (n = 0; n < 2; n++) {
-		if (n && !t_nvme_path(n)) {
-			printf("no drive 1: split I/O not covered\n");
+		if (n >= t_bed_drives()) {
+			printf("a bed of one drive: split I/O not covered\n");
 			break;
 		}
 		fd = t_open_nvme(n, 0);
 		if (t_dev_size(fd) < 64 * DT_MIB)
-			t_skip("drive %d is smaller than 64 MiB", n);
+			t_missing("64 MiB on drive %d: it has %llu bytes", n,
+				  (unsigned long long)t_dev_size(fd));
 		ret = ctrl_sgls(fd, &sgls);
 		if (!strcmp(threshold, "1"))
 			printf("drive %d: Identify Controller SGLS 0x%08x%s\n", n, sgls,
@@ -135,7 +136,7 @@ int main(void)
 	dt_require();
 	fd = open(PARAM, O_RDONLY);
 	if (fd < 0)
-		t_skip("no %s: %s", PARAM, strerror(errno));
+		t_missing("%s (nvme's sgl_threshold parameter): %s", PARAM, strerror(errno));
 	len = read(fd, old_value, sizeof(old_value) - 1);
 	close(fd);
 	if (len <= 0)

@@ -71,7 +71,8 @@ static void test_drive(int n, const struct dt_buf *bufs)
 	fd = t_open_nvme(n, 0);
 	lbs = t_dev_lbsize(fd);
 	if (t_dev_size(fd) < MAX_IO + 2 * DT_MIB)
-		t_skip("drive %d is too small for %u-byte I/O", n, MAX_IO);
+		t_missing("%u bytes on drive %d for %u-byte I/O: it has %llu",
+			  MAX_IO + 2 * DT_MIB, n, MAX_IO, (unsigned long long)t_dev_size(fd));
 	sizes[0] = 2 * DT_MIB;
 	sizes[1] = 2 * DT_MIB + lbs;
 	sizes[2] = 4 * DT_MIB;
@@ -110,10 +111,10 @@ int main(void)
 	dt_heapbuf(&bufs[1], BUF_SIZE);
 
 	test_drive(0, bufs);
-	if (t_nvme_path(1))
+	if (t_bed_drives() > 1)
 		test_drive(1, bufs);
 	else
-		printf("no drive 1: I/O split by MDTS not covered\n");
+		printf("a bed of one drive: I/O split by MDTS not covered\n");
 
 	io_uring_queue_exit(&ring);
 	dt_buf_free(&bufs[0]);

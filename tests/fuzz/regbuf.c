@@ -6,6 +6,8 @@
  * updates, huge nr) and random READ_FIXED / WRITE_FIXED / READV_FIXED SQEs
  * on whatever the slots hold.  Every call must succeed or fail with one of
  * the documented errnos; the harness fails the run on any kernel splat.
+ * 100,000 cases (dmabuf_rw.fuzz_cases=N), a tenth of them on a debug
+ * kernel (t_scale()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -85,9 +87,8 @@ int main(void)
 	unsigned char *mem;
 	int ret, pfd[2], closed;
 
-	if (dmabuf_rw_probe())
-		t_skip("kernel lacks dma-buf registered buffers");
-	cases = arg ? strtoul(arg, NULL, 0) : DEF_CASES;
+	t_require_dmabuf_io();
+	cases = arg ? strtoul(arg, NULL, 0) : t_scale(DEF_CASES);
 	if (io_uring_queue_init(16, &ring, 0))
 		t_fail("io_uring_queue_init");
 	if (io_uring_register_buffers_sparse(&ring, NR_SLOTS))

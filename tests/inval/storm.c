@@ -11,6 +11,9 @@
  * writes by reading the device back; data that went to or came from old
  * pages shows up as poison or missing data.  At the end the exporter must
  * have seen no byte of old pages written after their move.
+ *
+ * The storm lasts 2,000 moves and 2,000 I/Os (dmabuf_rw.storm_moves=,
+ * dmabuf_rw.storm_ios=), a tenth of them on a debug kernel (t_scale()).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -136,16 +139,15 @@ int main(void)
 	time_t end;
 	int fd, ret;
 
-	if (dmabuf_rw_probe())
-		t_skip("kernel lacks dma-buf registered buffers");
+	t_require_dmabuf_io();
 	mover_dev = mover_open();
 	mover_buf = mover_create(mover_dev, BUF_SIZE);
 	fd = t_open_nvme(0, 0);
 	lbs = t_dev_lbsize(fd);
 	arg = t_cmdline("dmabuf_rw.storm_moves");
-	want_moves = arg ? strtoul(arg, NULL, 0) : 2000;
+	want_moves = arg ? strtoul(arg, NULL, 0) : t_scale(2000);
 	arg = t_cmdline("dmabuf_rw.storm_ios");
-	want_ios = arg ? strtoul(arg, NULL, 0) : 2000;
+	want_ios = arg ? strtoul(arg, NULL, 0) : t_scale(2000);
 
 	/* Device pattern for reads, buffer pattern for writes. */
 	tmp = t_malloc(READ_AREA_SIZE);

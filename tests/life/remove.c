@@ -40,11 +40,11 @@ int main(void)
 	char *ctrl, link[PATH_MAX], pci[PATH_MAX];
 	int dev, buf, fd, ret, ok = 0, failed = 0;
 
-	if (dmabuf_rw_probe())
-		t_skip("kernel lacks dma-buf registered buffers");
+	t_require_dmabuf_io();
+	t_need_nvme(1);
 	ctrl = nvme_ctrl_dir(1);
 	if (!ctrl)
-		t_skip("no drive 1 to remove");
+		t_fail("no sysfs controller directory for drive 1 (%s)", t_nvme_path(1));
 	snprintf(link, sizeof(link), "%s/device", ctrl);
 	if (!realpath(link, pci))
 		t_fail("no PCI device for %s", ctrl);

@@ -54,11 +54,11 @@ int main(void)
 	uint32_t len[QD];
 	int busy[QD];
 
-	if (dmabuf_rw_probe())
-		t_skip("kernel lacks dma-buf registered buffers");
+	t_require_dmabuf_io();
+	t_need_nvme(0);
 	ctrl = nvme_ctrl_dir(0);
 	if (!ctrl)
-		t_skip("no sysfs controller for drive 0");
+		t_fail("no sysfs controller directory for drive 0 (%s)", t_nvme_path(0));
 	dev = mover_open();
 	buf = mover_create(dev, BUF_SIZE);
 	map = t_mmap(buf, BUF_SIZE, PROT_READ | PROT_WRITE);

@@ -149,8 +149,7 @@ int main(void)
 {
 	int rounds = 3;
 
-	if (dmabuf_rw_probe())
-		t_skip("kernel lacks dma-buf registered buffers");
+	t_require_dmabuf_io();
 	mover_dev = mover_open();
 
 	for (int r = 0; r < rounds; r++) {

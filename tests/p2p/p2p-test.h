@@ -181,16 +181,19 @@ static inline void p2p_host_set(const char *target, uint64_t off, uint64_t len,
 
 /* ---- the bed ---- */
 
-/* Skip unless this is the --p2p bed with dma-buf I/O and vfio-pci. */
+/*
+ * Skip unless this is the --p2p bed (dmabuf_rw.p2p=); there, fail unless
+ * the kernel has dma-buf I/O and vfio-pci with its container interface.
+ */
 static inline void p2p_require(void)
 {
-	dt_require();
 	if (!t_cmdline("dmabuf_rw.p2p"))
 		t_skip("not the device-memory bed (vm/run-vm.sh --p2p; make check boots it)");
+	dt_require();
 	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK))
-		t_skip("kernel without vfio-pci (CONFIG_VFIO_PCI)");
+		t_missing("vfio-pci (CONFIG_VFIO_PCI)");
 	if (access("/dev/vfio/vfio", F_OK))
-		t_skip("no VFIO container interface (/dev/vfio/vfio)");
+		t_missing("the VFIO container interface /dev/vfio/vfio (CONFIG_VFIO_CONTAINER)");
 	p2p_agent_open();
 }
 
@@ -408,8 +411,8 @@ static inline int p2p_export(const struct p2p_bar *b)
 	int fd = p2p_export_ranges(b, 1, &r);
 
 	if (fd == -ENOTTY || fd == -EOPNOTSUPP)
-		t_skip("vfio-pci cannot export dma-bufs (CONFIG_VFIO_PCI_DMABUF): %s",
-		       strerror(-fd));
+		t_missing("dma-buf export by vfio-pci (CONFIG_VFIO_PCI_DMABUF): %s",
+			  strerror(-fd));
 	if (fd < 0)
 		t_fail("exporting BAR 2 of %s as a dma-buf: %s", b->bdf, strerror(-fd));
 	return fd;
@@ -534,15 +537,15 @@ static inline void p2p_print_acs(void)
 /* The kernel trusts the root complex: cpu_supports_p2pdma() or whitelist. */
 static inline bool p2p_host_bridge_trusted(void)
 {
-	char line[256], vendor[32] = "";
+	char line[256], vendor[32] = "", hb[32];
 	unsigned int family = 0;
 	FILE *f = fopen("/proc/cpuinfo", "r");
-	const char *hb;
 
-	hb = p2p_sysfs("/sys/bus/pci/devices/0000:00:00.0/vendor");
+	snprintf(hb, sizeof(hb), "%s", p2p_sysfs("/sys/bus/pci/devices/0000:00:00.0/vendor"));
 	if (strcmp(hb, "0x8086") ||
 	    strcmp(p2p_sysfs("/sys/bus/pci/devices/0000:00:00.0/device"), "0x29c0"))
-		t_skip("host bridge is not q35's 8086:29c0: cannot tell whether the kernel's P2PDMA whitelist has it");
+		t_fail("host bridge %s:%s is not q35's 8086:29c0 (vm/run-vm.sh boots q35): cannot tell whether the kernel's P2PDMA whitelist has it",
+		       hb, p2p_sysfs("/sys/bus/pci/devices/0000:00:00.0/device"));
 	/* 8086:29c0 is not on the whitelist: only the CPU can make it trusted */
 	if (!f)
 		t_fail("/proc/cpuinfo: %s", strerror(errno));
@@ -559,10 +562,8 @@ static inline bool p2p_host_bridge_trusted(void)
 /* The NVMe PCI function of bed drive n. */
 static inline void p2p_drive_dev(int n, char *dir, size_t len)
 {
-	const char *dev = t_nvme_path(n);
+	const char *dev = t_need_nvme(n);
 
-	if (!dev)
-		t_skip("no NVMe test drive %d", n);
 	snprintf(dir, len, "/sys/block/%s/device/device", dev + 5);
 }
 

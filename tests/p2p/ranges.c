@@ -197,14 +197,16 @@ int main(void)
 	dt_sparse(&ring, 1);
 	p2p_bed_open(&bed);
 	if (bed.bar[0].size < 8 * DT_MIB)
-		t_skip("BARs of %llu bytes, need 8 MiB", (unsigned long long)bed.bar[0].size);
+		t_skip("BARs of %llu bytes (P2P_BAR), need 8 MiB", (unsigned long long)bed.bar[0].size);
 
 	for (n = 0; n < bed.drives; n++) {
 		int fd = t_open_nvme(n, 0);
 
 		lbs = t_dev_lbsize(fd);
 		if (t_dev_size(fd) < WBASE + 2 * dmabuf_size)
-			t_skip("drive %d is too small", n);
+			t_missing("%llu bytes on drive %d: it has %llu",
+				  (unsigned long long)(WBASE + 2 * dmabuf_size), n,
+				  (unsigned long long)t_dev_size(fd));
 		dt_dev_fill(fd, 0, WBASE + 2 * dmabuf_size, SEED);
 		dt_dev_fill(fd, WBASE, 2 * dmabuf_size, SEED_BG);
 		for (i = 0; i < 2; i++) {

@@ -245,7 +245,9 @@ int main(void)
 	snprintf(img, sizeof(img), "nvme%d", drive);
 	fd = t_open_nvme(drive, 0);
 	if (t_dev_size(fd) < WBASE + NR * LEN)
-		t_skip("drive %d is too small", drive);
+		t_missing("%llu bytes on drive %d: it has %llu",
+			  (unsigned long long)(WBASE + NR * LEN), drive,
+			  (unsigned long long)t_dev_size(fd));
 	dt_dev_fill(fd, 0, NR * LEN, SEED);
 
 	ret = io_uring_queue_init(2 * NR, &ring, 0);

@@ -91,9 +91,15 @@ int main(void)
 		int fd = t_open_nvme(n, 0);
 
 		lbs = t_dev_lbsize(fd);
-		if (t_dev_size(fd) < AREA || BASE + 7 * lbs + 4 * DT_MIB + lbs > AREA ||
-		    7 * lbs + 4 * DT_MIB > bed.bar[0].size)
-			t_skip("drive %d or the BARs too small for the matrix", n);
+		if (t_dev_size(fd) < AREA)
+			t_missing("%llu bytes on drive %d: it has %llu", (unsigned long long)AREA,
+				  n, (unsigned long long)t_dev_size(fd));
+		if (BASE + 7 * lbs + 4 * DT_MIB + lbs > AREA)
+			t_fail("drive %d has %u-byte blocks: the area is too small for the matrix",
+			       n, lbs);
+		if (7 * lbs + 4 * DT_MIB > bed.bar[0].size)
+			t_skip("BARs of %llu bytes (P2P_BAR): too small for the matrix",
+			       (unsigned long long)bed.bar[0].size);
 		dt_dev_fill(fd, 0, AREA, SEED_BG);
 		for (i = 0; i < 2; i++) {
 			if (p2p_outcome(n, &bed.bar[i]) != P2P_WORKS) {

@@ -94,7 +94,7 @@ int main(void)
 
 	ret = io_uring_queue_init(8, &ring, 0);
 	if (ret)
-		t_skip("io_uring_queue_init: %s", strerror(-ret));
+		t_missing("io_uring (CONFIG_IO_URING): io_uring_queue_init: %s", strerror(-ret));
 	slot[0] = t_malloc(SLOT0_SIZE);
 	skewed = t_malloc(SLOT1_SIZE + 4096);
 	slot[1] = skewed + SLOT1_SKEW;
@@ -105,10 +105,10 @@ int main(void)
 		t_fail("io_uring_register_buffers: %s", strerror(-ret));
 
 	test_drive(&ring, 0);
-	if (t_nvme_path(1))
+	if (t_bed_drives() > 1)
 		test_drive(&ring, 1);
 	else
-		printf("no drive 1: split I/O not covered\n");
+		printf("a bed of one drive: split I/O not covered\n");
 
 	ret = io_uring_unregister_buffers(&ring);
 	if (ret)

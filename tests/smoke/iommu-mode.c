@@ -66,7 +66,7 @@ int main(void)
 	DIR *d;
 
 	if (!mode)
-		t_skip("no dmabuf_rw.iommu= on the kernel command line");
+		t_missing("dmabuf_rw.iommu= on the kernel command line (vm/run-vm.sh sets it)");
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (!strcmp(mode, modes[i].mode))
 			want = modes[i].type;
@@ -81,7 +81,7 @@ int main(void)
 
 	d = opendir("/sys/class/nvme");
 	if (!d)
-		t_skip("no NVMe controllers");
+		t_missing("NVMe controllers: /sys/class/nvme: %s", strerror(errno));
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -97,8 +97,9 @@ int main(void)
 		}
 	}
 	closedir(d);
-	if (!ctrls)
-		t_skip("no NVMe controllers");
+	if (ctrls < t_bed_drives())
+		t_missing("NVMe controllers: %d in /sys/class/nvme, the bed has %d drives",
+			  ctrls, t_bed_drives());
 	if (bad)
 		t_fail("%d of %d controllers not in IOMMU mode %s", bad, ctrls, mode);
 	return T_EXIT_PASS;

@@ -79,7 +79,7 @@ static void test_drive(struct io_uring *ring, int n)
 	lbs = t_dev_lbsize(fd);
 	size = t_dev_size(fd);
 	if (size < AREA)
-		t_skip("drive %d is %llu bytes, need %u", n, (unsigned long long)size, AREA);
+		t_missing("%u bytes on drive %d: it has %llu", AREA, n, (unsigned long long)size);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unsigned int need = (blocks(cases[i].len, lbs) +
 				     blocks(cases[i].buf_off, lbs) + 2) * lbs;
@@ -122,12 +122,12 @@ int main(void)
 
 	ret = io_uring_queue_init(8, &ring, 0);
 	if (ret)
-		t_skip("io_uring_queue_init: %s", strerror(-ret));
+		t_missing("io_uring (CONFIG_IO_URING): io_uring_queue_init: %s", strerror(-ret));
 	test_drive(&ring, 0);
-	if (t_nvme_path(1))
+	if (t_bed_drives() > 1)
 		test_drive(&ring, 1);
 	else
-		printf("no drive 1: split I/O not covered\n");
+		printf("a bed of one drive: split I/O not covered\n");
 	io_uring_queue_exit(&ring);
 	return T_EXIT_PASS;
 }

@@ -47,7 +47,7 @@ int main(void)
 
 	fd = dmabuf_rw_udmabuf_create(SIZE, &memfd);
 	if (fd == -ENOENT)
-		t_skip("no /dev/udmabuf (CONFIG_UDMABUF)");
+		t_missing("/dev/udmabuf (CONFIG_UDMABUF)");
 	if (fd < 0)
 		t_fail("udmabuf of %u bytes: %s", SIZE, strerror(-fd));
 	size = lseek(fd, 0, SEEK_END);

@@ -63,15 +63,13 @@ static int count_fields(const char *line, size_t len)
 int main(void)
 {
 	static const char *const modes[] = { "plain", "fixed", "dmabuf", "bounce" };
-	const char *d0 = t_nvme_path(0) ? strdup(t_nvme_path(0)) : NULL;
-	const char *d1 = t_nvme_path(1) ? strdup(t_nvme_path(1)) : NULL;
+	const char *d0 = strdup(t_need_nvme(0));
+	const char *d1 = strdup(t_need_nvme(1));
 	char field[64];
 	struct tt_run r;
 	const char *nl;
 	unsigned int i;
 
-	if (!d0 || !d1)
-		t_skip("needs NVMe test drives 0 and 1");
 	tt_tool();
 
 	/* every mode, random 4k reads, a counted run */
@@ -105,14 +103,14 @@ int main(void)
 	check_numbers(&r, 300, 4096);
 	tt_free(&r);
 
-	if (!access("/dev/dma_heap/system", F_OK)) {
-		tt_run(&r, "bench", "-m", "dmabuf", "-d", "heap", "-n", "500", "--json", d0, NULL);
-		if (r.status)
-			tt_fail(&r, "bench failed");
-		expect_field(&r, "\"dmabuf\": \"heap\"");
-		check_numbers(&r, 500, 4096);
-		tt_free(&r);
-	}
+	if (access("/dev/dma_heap/system", F_OK))
+		t_missing("/dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
+	tt_run(&r, "bench", "-m", "dmabuf", "-d", "heap", "-n", "500", "--json", d0, NULL);
+	if (r.status)
+		tt_fail(&r, "bench failed");
+	expect_field(&r, "\"dmabuf\": \"heap\"");
+	check_numbers(&r, 500, 4096);
+	tt_free(&r);
 
 	/* a timed run, CSV: header and one row of the same width */
 	tt_run(&r, "bench", "-m", "fixed", "-t", "1", "--csv", d0, NULL);

@@ -55,8 +55,8 @@ static void copy_ok(struct tt_run *r, const char *src_path, const char *dst_path
 
 int main(void)
 {
-	const char *d0 = t_nvme_path(0) ? strdup(t_nvme_path(0)) : NULL;
-	const char *d1 = t_nvme_path(1) ? strdup(t_nvme_path(1)) : NULL;
+	const char *d0 = strdup(t_need_nvme(0));
+	const char *d1 = strdup(t_need_nvme(1));
 	const char *fsrc = "/tmp/tool-copy-src", *fdst = "/tmp/tool-copy-dst";
 	struct tt_run r;
 	int fd0, fd1, f;
@@ -80,14 +80,12 @@ int main(void)
 	check(fd0, 16 * MIB, 3 * MIB + 512, 512, "drive 0 @ 512 -> drive 0 @ 16M");
 
 	/* a dma-heap buffer */
-	if (!access("/dev/dma_heap/system", F_OK)) {
-		tt_run(&r, "copy", "-d", "heap", "-s", "2m", "-o", "24m", d0, d1, NULL);
-		copy_ok(&r, d0, d1);
-		tt_free(&r);
-		check(fd1, 24 * MIB, 2 * MIB, 0, "drive 0 -> drive 1 @ 24M, dma-heap");
-	} else {
-		printf("no /dev/dma_heap/system: dma-heap copy not covered\n");
-	}
+	if (access("/dev/dma_heap/system", F_OK))
+		t_missing("/dev/dma_heap/system (CONFIG_DMABUF_HEAPS_SYSTEM)");
+	tt_run(&r, "copy", "-d", "heap", "-s", "2m", "-o", "24m", d0, d1, NULL);
+	copy_ok(&r, d0, d1);
+	tt_free(&r);
+	check(fd1, 24 * MIB, 2 * MIB, 0, "drive 0 -> drive 1 @ 24M, dma-heap");
 
 	/* a file -> drive 1 @ 32M (the file side bounces) */
 	f = open(fsrc, O_CREAT | O_TRUNC | O_RDWR, 0644);

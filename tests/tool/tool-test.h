@@ -33,7 +33,7 @@ static inline const char *tt_tool(void)
 
 	p = p ? p : "/bin/dmabuf-io";
 	if (access(p, X_OK))
-		t_skip("no dmabuf-io binary at %s", p);
+		t_missing("the dmabuf-io binary at %s", p);
 	return p;
 }
 

@@ -71,13 +71,11 @@ static const char *const helps[][3] = {
 
 int main(void)
 {
-	const char *dev = t_nvme_path(0), *file = "/tmp/tool-usage.img";
+	const char *dev = t_need_nvme(0), *file = "/tmp/tool-usage.img";
 	struct tt_run r;
 	unsigned int i, j;
 	int fd;
 
-	if (!dev)
-		t_skip("no NVMe test drive 0");
 	fd = open(file, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 	if (fd < 0 || ftruncate(fd, 1 << 20))
 		t_fail("creating %s", file);
