@@ -5,7 +5,9 @@
 #   not ok 13 - smoke/udmabuf [strict]     (followed by the test's output)
 # A boot that hangs, dies before the end, or whose console shows a kernel
 # splat (BUG, WARNING, Oops, KASAN, UBSAN, panic, kmemleak leaks, hung
-# task) adds a "not ok" line naming the console log.  The last line is
+# task) adds a "not ok" line naming the console log.  Before the end, the
+# tests that skipped are listed with the reason each printed (a skip is
+# only for what a bed does not have: tests/lib/test.h).  The last line is
 # always "N passed, N failed, N skipped"; the exit status is 1 on failure.
 #
 # Environment:
@@ -23,6 +25,17 @@
 #   P2P_BOOT_TIMEOUT=300         per-boot limit there (a boot takes ~40 s;
 #                                with CONFIG: BOOT_TIMEOUT)
 #   CONFIG=debug                 the debug kernel (kernel/config/debug.config)
+#   DEBUG_LOOPS=1                the guest gets dmabuf_rw.debug=1: tests run a
+#                                tenth of their long loops (t_scale() in
+#                                tests/lib/test.h); on with CONFIG, and
+#                                DEBUG_LOOPS=1 without it times the scaled
+#                                suite on the normal kernel
+#   SPLIT="dmabuf fuzz,inval life"
+#                                the tests outside p2p/ over several boots per
+#                                mode: one per group of areas, one more for
+#                                the areas in no group; with CONFIG only (a
+#                                debug kernel is several times slower), ""
+#                                for one boot
 #   TEST_TIMEOUT=300             per-test limit in the guest, seconds
 #   BOOT_TIMEOUT=900             per-boot limit, seconds
 #   VERBOSE=1                    show the output of passing tests too
@@ -39,10 +52,17 @@ p2p_bar=${P2P_BAR:-64M}
 test_timeout=${TEST_TIMEOUT:-300}
 boot_timeout=${BOOT_TIMEOUT:-900}
 p2p_timeout=${P2P_BOOT_TIMEOUT:-$([ -z "$flavour" ] && echo 300 || echo "$boot_timeout")}
+debug_loops=${DEBUG_LOOPS:-$([ -z "$flavour" ] && echo 0 || echo 1)}
+split=${SPLIT-$([ -z "$flavour" ] || echo "dmabuf fuzz,inval life")}
 logs=build/logs
+skips=$logs/.skips
 n=0 pass=0 fail=0 skip=0
 
 summary() {
+	if [ -s "$skips" ]; then
+		echo "# $(wc -l < "$skips") skipped:"
+		sed 's/^/#   /' "$skips"
+	fi
 	echo "1..$n"
 	echo "$pass passed, $fail failed, $skip skipped"
 	[ "$fail" -eq 0 ]
@@ -61,6 +81,7 @@ fi
 
 start=$(date +%s)
 mkdir -p "$logs"
+: > "$skips"
 if [ "${NO_BUILD:-0}" != 1 ]; then
 	echo "# building kernel${flavour:+ ($flavour)} and guest (log: $logs/build.log)"
 	make -s "kernel${flavour:+-$flavour}" test-modules guest 2>&1 | tee "$logs/build.log" |
@@ -91,9 +112,10 @@ tail_log() {
 }
 
 # Renumber the guest's TAP stream; show the output of failed tests.  The
-# counters and what the guest reported go to the state file ($1).
+# counters and what the guest reported go to the state file ($1), each skip
+# with its reason to $skips.
 tap_filter() {
-	awk -v n="$n" -v mode="$2" -v state="$1" -v verbose="${VERBOSE:-0}" '
+	awk -v n="$n" -v mode="$2" -v state="$1" -v skips="$skips" -v verbose="${VERBOSE:-0}" '
 	BEGIN { plan = -1 }
 	/^# run: / { cur = substr($0, 8); buf = ""; lines = 0 }
 	/^# run: / || /^# dmabuf-rw guest:/ { if (verbose) print; next }
@@ -108,7 +130,13 @@ tap_filter() {
 		}
 		printf "%s %d - %s [%s]%s\n", ok ? "ok" : "not ok", ++n, desc, mode, dir
 		if (!ok) { printf "%s", buf; nfail++ }
-		else if (dir ~ /^ # SKIP/) nskip++
+		else if (dir ~ /^ # SKIP/) {
+			nskip++
+			why = dir
+			sub(/^ # SKIP:? */, "", why)
+			printf "%s [%s]: %s\n", desc, mode, why >> skips
+			fflush(skips)
+		}
 		else npass++
 		results++
 		cur = ""; buf = ""; lines = 0
@@ -155,7 +183,7 @@ other_areas=$(echo "$all_tests" | cut -d/ -f1 | sort -u | grep -vx p2p | sed 's/
 # and would otherwise cost the whole boot timeout.  A second freeze, or a
 # hang once tests ran, fails as usual.
 boot() {
-	local label=$1 name=$2 globs=$3 m=${1%% *}
+	local label=$1 name=$2 globs=$3 m=${1%% *} what="$1${part:+: $part}"
 	local log="$logs/$2.log" state="$logs/.$2.state" t0 rc splat try=1
 	local tmo=${boot_tmo:-$boot_timeout}
 	shift 3
@@ -164,13 +192,13 @@ boot() {
 		rm -f "$state"
 		vm/run-vm.sh --iommu "$m" --name "$name" --log "$log" \
 			--timeout "$tmo" "$@" \
-			--append "dmabuf_rw.tests=$globs dmabuf_rw.timeout=$test_timeout" \
+			--append "dmabuf_rw.tests=$globs dmabuf_rw.timeout=$test_timeout${debug_append}" \
 			2>"$logs/.run-vm.err" | tap_filter "$state" "$label"
 		rc=${PIPESTATUS[0]}
 		[ "$rc" = 124 ] && [ -n "${boot_tmo:-}" ] && [ "$try" = 1 ] &&
 			[ ! -s "${log%.log}.out" ] || break
 		cp "$log" "${log%.log}-hung.log"
-		echo "# boot [$label]: froze before /init after $tmo s (console: ${log%.log}-hung.log); booting again"
+		echo "# boot [$what]: froze before /init after $tmo s (console: ${log%.log}-hung.log); booting again"
 		try=2
 	done
 	tpass=0 tfail=0 tskip=0 results=0 plan=-1 done=0 cur=""
@@ -178,20 +206,20 @@ boot() {
 	pass=$((pass + tpass)) fail=$((fail + tfail)) skip=$((skip + tskip))
 	splat=$(first_splat "$log")
 	if [ "$rc" = 124 ]; then
-		not_ok "boot [$label]: hung, killed after $tmo s${cur:+ while running $cur}; ${splat:-see $log}"
+		not_ok "boot [$what]: hung, killed after $tmo s${cur:+ while running $cur}; ${splat:-see $log}"
 		tail_log "$log"
 	elif [ "$rc" != 0 ]; then
 		sed 's/^/#   /' "$logs/.run-vm.err"
-		not_ok "boot [$label]: qemu failed with status $rc (see $log)"
+		not_ok "boot [$what]: qemu failed with status $rc (see $log)"
 	elif [ "$done" != 1 ]; then
-		not_ok "boot [$label]: guest stopped before the end${cur:+ while running $cur}; ${splat:-see $log}"
+		not_ok "boot [$what]: guest stopped before the end${cur:+ while running $cur}; ${splat:-see $log}"
 		tail_log "$log"
 	else
 		[ "$results" = "$plan" ] ||
-			not_ok "boot [$label]: $results results for a plan of $plan (see $log)"
-		[ -z "$splat" ] || not_ok "kernel [$label]: $splat"
+			not_ok "boot [$what]: $results results for a plan of $plan (see $log)"
+		[ -z "$splat" ] || not_ok "kernel [$what]: $splat"
 	fi
-	echo "# [$label] $results tests in $(($(date +%s) - t0)) s; console: $log"
+	echo "# [$what] $results tests in $(($(date +%s) - t0)) s; console: $log"
 }
 
 # The device-memory beds.  What decides the outcome of a drive -> BAR pair is
@@ -227,9 +255,48 @@ p2p_boots() {	# MODE: one "CPU GLOBS" line per p2p boot in this mode
 	done
 }
 
+debug_append=""
+[ "$debug_loops" != 1 ] || debug_append=" dmabuf_rw.debug=1"
+
+# The boots of the tests outside p2p/ in one mode, one "NAME GLOBS" line
+# each: one boot, or with SPLIT one per group and one for the rest.  A
+# group's boot excludes every other area, so that TESTS still narrows it.
+split_boots() {
+	local areas grouped group a excl sel
+	if [ -z "$split" ]; then
+		echo "$all_tests" | grep -v '^p2p/' | any_selected && echo "- $tests,!p2p"
+		return
+	fi
+	areas=$(echo "$all_tests" | grep -v '^p2p/' | cut -d/ -f1 | sort -u)
+	grouped=" ${split//,/ } "
+	for group in $split rest; do
+		excl="" sel=""
+		for a in $areas; do
+			if [ "$group" = rest ]; then
+				[[ $grouped == *" $a "* ]] && excl="$excl,!$a" || sel="$sel $a"
+			elif [[ ",$group," == *",$a,"* ]]; then
+				sel="$sel $a"
+			else
+				excl="$excl,!$a"
+			fi
+		done
+		any_selected <<< "$(for a in $sel; do echo "$all_tests" | grep "^$a/"; done)" ||
+			continue
+		echo "${group//,/+} $tests,!p2p$excl"
+	done
+}
+
 for m in $modes; do
-	echo "$all_tests" | grep -v '^p2p/' | any_selected &&
-		boot "$m" "check${flavour:+-$flavour}-$m" "$tests,!p2p"
+	mapfile -t parts < <(split_boots)
+	for p in "${parts[@]}"; do
+		part=${p%% *} globs=${p#* }
+		if [ "$part" = - ]; then
+			part="" boot "$m" "check${flavour:+-$flavour}-$m" "$globs"
+		else
+			boot "$m" "check${flavour:+-$flavour}-$m-$part" "$globs"
+		fi
+	done
+	part=""
 	mapfile -t beds < <(p2p_boots "$m")
 	for bed in "${beds[@]}"; do
 		cpu=${bed%% *} globs=${bed#* }
