@@ -18,7 +18,8 @@ GUEST_OBJS := $(G)/obj/tests/lib/test.o $(LIB_OBJS)
 TOOL_OBJS := $(patsubst %.c,$(G)/obj/%.o,$(wildcard tools/dmabuf-io/*.c))
 
 .PHONY: all deps base tree export kernel kernel-debug test-modules series-check \
-	guest run check check-debug fio-engine bench clean distclean
+	guest run check check-debug check-host fio-engine bench clean distclean \
+	tools install
 
 all: kernel test-modules guest
 
@@ -83,9 +84,60 @@ bench: kernel test-modules fio-engine
 check-debug:
 	@CONFIG=debug MODES="$${MODES:-strict}" tests/run-check.sh
 
+# On the host, without the kernel, QEMU or root: the library (static and
+# shared), its pkg-config file and dmabuf-io, in build/host.  install
+# copies them with the headers and man pages to DESTDIR/PREFIX.
+H := build/host
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+BINDIR ?= $(PREFIX)/bin
+LIB_VERSION = $(shell sed -n 's/^\#define DMABUF_RW_VERSION_\(MAJOR\|MINOR\)[[:space:]]*//p' \
+	lib/dmabuf-rw.h | paste -sd.)
+LIB_MAJOR = $(firstword $(subst ., ,$(LIB_VERSION)))
+HOST_CFLAGS := -O2 -g -Wall -Wextra -MMD -MP -Iinclude -Ilib
+HOST_LIB_OBJS := $(patsubst %.c,$(H)/obj/%.o,$(wildcard lib/*.c))
+HOST_TOOL_OBJS := $(patsubst %.c,$(H)/obj/%.o,$(wildcard tools/dmabuf-io/*.c))
+TOOLS := $(H)/libdmabuf-rw.a $(H)/libdmabuf-rw.so $(H)/dmabuf-io
+
+tools: $(TOOLS)
+$(H)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -fPIC $(CFLAGS) -c -o $@ $<
+$(H)/libdmabuf-rw.a: $(HOST_LIB_OBJS)
+	$(AR) rcs $@ $^
+$(H)/libdmabuf-rw.so: $(HOST_LIB_OBJS) lib/dmabuf-rw.h
+	$(CC) -shared -Wl,-soname,libdmabuf-rw.so.$(LIB_MAJOR) $(LDFLAGS) \
+		-o $@.$(LIB_VERSION) $(HOST_LIB_OBJS) -luring
+	ln -sf libdmabuf-rw.so.$(LIB_VERSION) $@.$(LIB_MAJOR)
+	ln -sf libdmabuf-rw.so.$(LIB_VERSION) $@
+$(H)/dmabuf-io: $(HOST_TOOL_OBJS) $(H)/libdmabuf-rw.a
+	$(CC) $(LDFLAGS) -o $@ $^ -luring -lpthread -lm
+install: tools
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/dmabuf-rw \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 644 $(H)/libdmabuf-rw.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(H)/libdmabuf-rw.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libdmabuf-rw.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libdmabuf-rw.so.$(LIB_MAJOR)
+	ln -sf libdmabuf-rw.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/libdmabuf-rw.so
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(LIB_VERSION)|' lib/dmabuf-rw.pc.in \
+		> $(DESTDIR)$(LIBDIR)/pkgconfig/dmabuf-rw.pc
+	install -m 644 lib/dmabuf-rw.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/dmabuf-rw/*.h $(DESTDIR)$(INCLUDEDIR)/dmabuf-rw/
+	install -m 755 $(H)/dmabuf-io $(DESTDIR)$(BINDIR)/
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
+-include $(shell find $(H) -name '*.d' 2>/dev/null)
+# Host-side tests (tests/host/run.sh: TAP, no root, no VM); make check runs
+# them before any boot.
+check-host:
+	@tests/host/run.sh
+
 # clean: guest programs, image, VM disks, logs.  distclean: all of build/
 # (including the kernel tree: export your commits first).
 clean:
-	rm -rf $(G) build/vm build/logs build/kbuild*/test-modules* build/bench
+	rm -rf $(G) $(H) build/vm build/logs build/kbuild*/test-modules* build/bench
 distclean:
 	rm -rf build

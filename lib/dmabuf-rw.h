@@ -97,6 +97,14 @@ int dmabuf_rw_probe(void);
 int dmabuf_rw_udmabuf_create(size_t size, int *memfd);
 int dmabuf_rw_heap_alloc(const char *heap, size_t size);
 
+/*
+ * A dma-buf of at least size bytes from the DRM device card
+ * ("/dev/dri/card0"): a GEM dumb buffer exported with PRIME (O_RDWR,
+ * close-on-exec).  Its size can exceed size (lseek(fd, 0, SEEK_END) says).
+ * Returns the dma-buf fd or -errno.
+ */
+int dmabuf_rw_drm_alloc(const char *card, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

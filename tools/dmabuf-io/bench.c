@@ -36,15 +36,23 @@ static const char bench_help[] =
 "                         bounce  host memory plus a memcpy to/from the dma-buf's\n"
 "                                 mmap (what applications do without dmabuf)\n"
 "  -d, --dmabuf KIND    udmabuf (default), heap (the system dma-heap), heap:NAME,\n"
-"                       or device memory: vfio:BDF[/BAR], a BAR of a PCI device\n"
-"                       bound to vfio-pci (default the largest), each job its own\n"
-"                       slice; bounce copies into VFIO's mapping of the BAR\n"
+"                       fd:N (a dma-buf passed in as descriptor N; each job its\n"
+"                       own slice), drm:PATH (a GEM buffer of the DRM device\n"
+"                       PATH, /dev/dri/card0), or device memory: vfio:BDF[/BAR],\n"
+"                       a BAR of a PCI device bound to vfio-pci (default the\n"
+"                       largest), each job its own slice; bounce copies into\n"
+"                       VFIO's mapping of the BAR\n"
 "  -b, --bs SIZE        I/O size (default 4k; a multiple of the block size)\n"
 "  -q, --qd N           I/Os in flight per job (default 32)\n"
 "  -p, --pattern P      random (default) or sequential (rand, seq)\n"
-"  -w, --rw DIR         read (default) or write (DESTROYS DATA on DEVICE)\n"
+"  -w, --rw DIR         read (default) or write (DESTROYS DATA on DEVICE; refused\n"
+"                       when DEVICE is in use: mounted, swap, held by\n"
+"                       device-mapper or md, opened exclusively)\n"
+"      --force          write even when DEVICE is in use\n"
+"      --no-cpu-map     never map the dma-buf for the CPU (as for device memory\n"
+"                       that cannot be); bounce needs the mapping\n"
 "  -t, --time DURATION  run for DURATION: 10, 2.5s, 500ms, 1m (default 5s)\n"
-"  -n, --ios N          run N I/Os in total instead (100000, 100k)\n"
+"  -n, --ios N          run N I/Os in total instead (100000, 100k = 100000)\n"
 "  -j, --jobs N         threads, each with its own ring and buffers (default 1)\n"
 "  -o, --offset OFF     start of the area used on DEVICE (default 0)\n"
 "  -s, --size SIZE      size of that area (default: to the end of DEVICE)\n"
@@ -56,6 +64,10 @@ static const char bench_help[] =
 "      --csv            results as a CSV header and row; --no-header: row only\n"
 "  -h, --help           this text\n"
 "\n"
+"Numbers are decimal (0x for hex).  Sizes take k, m, g, t suffixes, binary\n"
+"(4k = 4KiB = 4096), or with B decimal (4kB = 4000); counts (--ios, --qd,\n"
+"--jobs) decimal ones (100k = 100000).\n"
+"\n"
 "Prints IOPS, MB/s (10^6 bytes), CPU time per I/O (user + system time of the\n"
 "process over the I/Os done) and latency percentiles p50/p99/p99.9.  The\n"
 "ring uses the flags of fio's io_uring engine (SINGLE_ISSUER, DEFER_TASKRUN,\n"
@@ -65,6 +77,7 @@ static const char bench_help[] =
 
 enum {
 	OPT_POLL = 256, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_JSON, OPT_CSV, OPT_NO_HEADER,
+	OPT_FORCE, OPT_NO_MAP,
 };
 
 static const struct option bench_opts[] = {
@@ -85,6 +98,8 @@ static const struct option bench_opts[] = {
 	{ "json",	 no_argument,	    NULL, OPT_JSON },
 	{ "csv",	 no_argument,	    NULL, OPT_CSV },
 	{ "no-header",	 no_argument,	    NULL, OPT_NO_HEADER },
+	{ "force",	 no_argument,	    NULL, OPT_FORCE },
+	{ "no-cpu-map",	 no_argument,	    NULL, OPT_NO_MAP },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -101,7 +116,7 @@ static int bench_parse(struct dio_bench *b, int argc, char **argv)
 	*b = (struct dio_bench){
 		.mode = DIO_DMABUF, .dmabuf_spec = "udmabuf", .bs = 4096, .qd = 32,
 		.jobs = 1, .random = true, .seconds = 5, .progress = -1,
-		.csv_header = true,
+		.csv_header = true, .target.fd = -1,
 	};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:d:b:q:p:w:t:n:j:o:s:h", bench_opts, NULL)) != -1) {
@@ -115,8 +130,8 @@ static int bench_parse(struct dio_bench *b, int argc, char **argv)
 			break;
 		case 'd':
 			if (dio_dmabuf_check_spec(optarg))
-				BAD("unknown --dmabuf '%s': use udmabuf, heap, heap:NAME or vfio:BDF[/BAR]",
-				    optarg);
+				BAD("unknown --dmabuf '%s': use udmabuf, heap, heap:NAME, fd:N, "
+				    "drm:PATH or vfio:BDF[/BAR]", optarg);
 			b->dmabuf_spec = optarg;
 			break;
 		case 'b':
@@ -174,6 +189,8 @@ static int bench_parse(struct dio_bench *b, int argc, char **argv)
 		case OPT_JSON:		b->json = true; break;
 		case OPT_CSV:		b->csv = true; break;
 		case OPT_NO_HEADER:	b->csv_header = false; break;
+		case OPT_FORCE:		b->force = true; break;
+		case OPT_NO_MAP:	b->no_map = true; break;
 		case 'h':
 			fputs(bench_help, stdout);
 			exit(0);
@@ -193,7 +210,9 @@ static int bench_parse(struct dio_bench *b, int argc, char **argv)
 	if (b->ios && b->ios < b->jobs)
 		BAD("--ios %llu is less than one I/O per job (--jobs %u)",
 		    (unsigned long long)b->ios, b->jobs);
-	if (dio_target_open(&b->target, argv[optind], b->write, true))
+	if (b->no_map && b->mode == DIO_BOUNCE)
+		BAD("--mode bounce copies through the dma-buf's CPU mapping: not with --no-cpu-map");
+	if (dio_target_open(&b->target, argv[optind], b->write, true, b->force))
 		return -2;
 	if (b->bs % b->target.lbsize)
 		BAD("--bs %u is not a multiple of %s's block size (%u)",
@@ -289,6 +308,7 @@ static int bench_run(struct dio_bench *b)
 		w[i].b = b;
 		w[i].id = i;
 		w[i].start = &start;
+		w[i].dbuf.fd = -1;
 		w[i].quota = b->ios ? b->ios / b->jobs + (i < b->ios % b->jobs) : 0;
 		ret = pthread_create(&tid[i], NULL, dio_worker_run, &w[i]);
 		if (ret) {

@@ -35,48 +35,86 @@ void dio_usage_err(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry 'dmabuf-io %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
 }
 
-/* Binary multiples: k, m, g, t with optional "i" and "b" (4k = 4KiB = 4096). */
+/*
+ * A decimal number (leading zeros do not make it octal) or 0x hex, with an
+ * optional suffix: *end is where the suffix starts.  -1 if there is no
+ * number or it overflows.
+ */
+static int dio_parse_number(const char *s, unsigned long long *v, char **end)
+{
+	int base = 10;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		base = 16;
+	errno = 0;
+	*v = strtoull(s, end, base);
+	if (errno || *end == s || (base == 16 && *end == s + 2))
+		return -1;
+	return 0;
+}
+
+/* v * 1000^n or v * 1024^n without overflow. */
+static int dio_scale(unsigned long long v, unsigned int n, uint64_t base, uint64_t *out)
+{
+	while (n--) {
+		if (v > UINT64_MAX / base)
+			return -1;
+		v *= base;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * Sizes: binary multiples, as fio and dd read them: k, m, g, t, alone or
+ * with "iB" (4k = 4KiB = 4096); with "B" alone they are decimal, as dd
+ * reads them (1kB = 1000, 1MB = 10^6).  A bare "b" is bytes.
+ */
 int dio_parse_size(const char *s, uint64_t *out)
 {
 	static const char units[] = "kmgt";
 	unsigned long long v;
 	const char *u;
 	char *end;
-	int shift = 0;
 
-	if (!s || !*s || *s == '-')
+	if (dio_parse_number(s, &v, &end))
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
+	if (!*end || !strcmp(end, "b") || !strcmp(end, "B")) {
+		*out = v;
+		return 0;
+	}
+	u = strchr(units, end[0] | 0x20);
+	if (!u)
+		return -1;
+	end++;
+	if (!*end || !strcmp(end, "iB") || !strcmp(end, "ib"))
+		return dio_scale(v, u - units + 1, 1024, out);
+	if (!strcmp(end, "B"))
+		return dio_scale(v, u - units + 1, 1000, out);
+	return -1;
+}
+
+/* Counts: decimal multiples k, m, g (100k = 100000). */
+int dio_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	static const char units[] = "kmg";
+	unsigned long long v;
+	const char *u = NULL;
+	uint64_t n;
+	char *end;
+
+	if (dio_parse_number(s, &v, &end))
 		return -1;
 	if (*end) {
 		u = strchr(units, end[0] | 0x20);
-		if (!u || !end[0])
-			return -1;
-		shift = 10 * (int)(u - units + 1);
-		end++;
-		if (*end == 'i' || *end == 'I')
-			end++;
-		if (*end == 'b' || *end == 'B')
-			end++;
-		if (*end)
+		if (!u || end[1])
 			return -1;
 	}
-	if (shift && v > (UINT64_MAX >> shift))
+	if (dio_scale(v, u ? u - units + 1 : 0, 1000, &n) || n < min || n > max)
 		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-int dio_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	uint64_t v;
-
-	/* counts take the same suffixes as sizes: --ios 100k */
-	if (dio_parse_size(s, &v) || v < min || v > max)
-		return -1;
-	*out = v;
+	*out = n;
 	return 0;
 }
 

@@ -10,7 +10,8 @@
  * with plain O_DIRECT reads and compared, and a hash of every chunk as the
  * CPU saw it in the dma-buf (after DMA_BUF_IOCTL_SYNC) is compared with the
  * hash of the source data, so data misplaced symmetrically by the read and
- * the write is caught too.
+ * the write is caught too.  A dma-buf the CPU cannot map (device memory,
+ * VRAM) is verified through the drives only.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <linux/dma-buf.h>
 
 #include "dmabuf-io.h"
+#include "dmabuf-rw.h"
 
 static const char copy_help[] =
 "usage: dmabuf-io copy [options] SRC DST\n"
@@ -39,13 +41,20 @@ static const char copy_help[] =
 "  -b, --bs SIZE          I/O size, one chunk of the dma-buf (default 1m)\n"
 "  -q, --qd N             chunks in flight (default 4); the dma-buf is QD x BS\n"
 "  -d, --dmabuf KIND      udmabuf (default), heap (the system dma-heap), heap:NAME,\n"
+"                         fd:N (a dma-buf passed in as descriptor N), drm:PATH\n"
+"                         (a GEM buffer of DRM device PATH, /dev/dri/card0),\n"
 "                         vfio:BDF[/BAR] (device memory: a BAR of a PCI device\n"
 "                         bound to vfio-pci)\n"
+"      --no-cpu-map       never map the dma-buf for the CPU (as for device\n"
+"                         memory that cannot be): verify through the drives only\n"
+"      --force            write to DST even when it is in use (mounted, swap,\n"
+"                         held by device-mapper or md, opened exclusively)\n"
 "      --no-verify        skip the read-back comparison\n"
 "  -h, --help             this text\n"
 "\n"
-"Sizes take k, m, g suffixes (binary); SIZE and offsets must be multiples of the\n"
-"devices' block size.  Exit status: 0 copied and verified, 1 failed (I/O error\n"
+"Numbers are decimal (0x for hex).  Sizes take k, m, g, t suffixes, binary\n"
+"(4k = 4KiB = 4096), or with B decimal (4kB = 4000); SIZE and offsets must\n"
+"be multiples of the devices' block size.  Exit status: 0 copied and verified, 1 failed (I/O error\n"
 "or a difference, with its first offset), 2 bad usage.\n"
 "\n"
 "example: dmabuf-io copy -s 64m -o 1g /dev/nvme0n1 /dev/nvme1n1\n";
@@ -58,6 +67,8 @@ static const struct option copy_opts[] = {
 	{ "qd",		required_argument, NULL, 'q' },
 	{ "dmabuf",	required_argument, NULL, 'd' },
 	{ "no-verify",	no_argument,	   NULL, 'V' },
+	{ "no-cpu-map",	no_argument,	   NULL, 'M' },
+	{ "force",	no_argument,	   NULL, 'F' },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,7 +83,7 @@ struct copy_side {
 struct copy {
 	const char *src_path, *dst_path;
 	uint64_t size, soff, doff;
-	bool have_size, verify;
+	bool have_size, verify, no_map, force;
 	unsigned int bs, qd;
 	const char *spec;
 
@@ -84,6 +95,7 @@ struct copy {
 	uint64_t nchunks, next_chunk;
 	uint64_t *chunk_of;	/* per slot: its chunk */
 	uint64_t *hash;		/* per chunk: as seen in the dma-buf */
+	unsigned int *again;	/* per slot: consecutive -EAGAIN */
 	uint64_t eagain;
 };
 
@@ -126,12 +138,18 @@ static int copy_parse(struct copy *c, int argc, char **argv)
 			break;
 		case 'd':
 			if (dio_dmabuf_check_spec(optarg))
-				BAD("unknown --dmabuf '%s': use udmabuf, heap, heap:NAME or vfio:BDF[/BAR]",
-				    optarg);
+				BAD("unknown --dmabuf '%s': use udmabuf, heap, heap:NAME, fd:N, "
+				    "drm:PATH or vfio:BDF[/BAR]", optarg);
 			c->spec = optarg;
 			break;
 		case 'V':
 			c->verify = false;
+			break;
+		case 'M':
+			c->no_map = true;
+			break;
+		case 'F':
+			c->force = true;
 			break;
 		case 'h':
 			fputs(copy_help, stdout);
@@ -173,17 +191,18 @@ static int copy_open(struct copy *c)
 	c->src.t = &c->src_t;
 	c->dst.t = &c->dst_t;
 	if (S_ISBLK(s.st_mode) && S_ISBLK(d.st_mode) && s.st_rdev == d.st_rdev) {
-		if (dio_target_open(&c->dst_t, c->dst_path, true, false))
+		if (dio_target_open(&c->dst_t, c->dst_path, true, false, c->force))
 			return -2;
 		c->src.t = &c->dst_t;
 	} else {
 		if (S_ISREG(s.st_mode) && S_ISREG(d.st_mode) &&
 		    s.st_dev == d.st_dev && s.st_ino == d.st_ino)
 			c->dst.t = c->src.t;	/* same file: overlap checked below */
-		if (dio_target_open(&c->src_t, c->src_path, c->dst.t == c->src.t, false))
+		if (dio_target_open(&c->src_t, c->src_path, c->dst.t == c->src.t, false,
+				    c->force))
 			return -2;
 		if (c->dst.t != c->src.t &&
-		    dio_target_open(&c->dst_t, c->dst_path, true, false))
+		    dio_target_open(&c->dst_t, c->dst_path, true, false, c->force))
 			return -2;
 	}
 	return 0;
@@ -226,8 +245,17 @@ static int copy_setup(struct copy *c)
 		area = (c->size + c->bs - 1) / c->bs * c->bs;
 	c->qd = area / c->bs;
 	c->nchunks = (c->size + c->bs - 1) / c->bs;
-	if (dio_dmabuf_create(&c->dbuf, c->spec, area) || dio_dmabuf_map(&c->dbuf))
+	if (dio_dmabuf_create(&c->dbuf, c->spec, area))
 		return -1;
+	/* a file side bounces through the CPU view; the hash check wants it */
+	c->dbuf.no_map = c->no_map;
+	if (dio_dmabuf_map(&c->dbuf, !c->src.t->blockdev || !c->dst.t->blockdev)) {
+		if (!c->src.t->blockdev || !c->dst.t->blockdev) {
+			dio_err("a regular file side moves data through the CPU view of the "
+				"dma-buf: copy between block devices instead");
+			return -1;
+		}
+	}
 	ret = dio_ring_init(&c->ring, c->qd, false);
 	if (ret) {
 		dio_err("io_uring_queue_init: %s", strerror(-ret));
@@ -259,7 +287,8 @@ static int copy_setup(struct copy *c)
 	}
 	c->chunk_of = calloc(c->qd, sizeof(*c->chunk_of));
 	c->hash = calloc(c->nchunks, sizeof(*c->hash));
-	if (!c->chunk_of || !c->hash) {
+	c->again = calloc(c->qd, sizeof(*c->again));
+	if (!c->chunk_of || !c->hash || !c->again) {
 		dio_err("out of memory");
 		return -1;
 	}
@@ -297,14 +326,13 @@ static void copy_prep(struct copy *c, unsigned int slot, int phase)
 	unsigned int len = copy_len(c, chunk);
 	size_t at = (size_t)slot * c->bs;
 
-	if (s->direct_io)	/* addr: the offset into the dma-buf */
-		io_uring_prep_rw(phase ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED,
-				 sqe, s->t->fd, (void *)(uintptr_t)at, len, off);
+	if (s->direct_io && phase)	/* the offset into the dma-buf */
+		dmabuf_rw_prep_write(sqe, s->t->fd, s->slot, c->dbuf.base + at, len, off);
+	else if (s->direct_io)
+		dmabuf_rw_prep_read(sqe, s->t->fd, s->slot, c->dbuf.base + at, len, off);
 	else
 		io_uring_prep_rw(phase ? IORING_OP_WRITE : IORING_OP_READ,
 				 sqe, s->t->fd, c->host + at, len, off);
-	if (s->direct_io)
-		sqe->buf_index = s->slot;
 	io_uring_sqe_set_data64(sqe, (uint64_t)slot << 1 | phase);
 }
 
@@ -338,7 +366,7 @@ static int copy_read_done(struct copy *c, unsigned int slot)
 {
 	if (!c->src.direct_io && copy_cpu(c, slot, 1))
 		return -1;
-	if (c->verify && copy_cpu(c, slot, 0))
+	if (c->verify && c->dbuf.map && copy_cpu(c, slot, 0))
 		return -1;
 	if (!c->dst.direct_io && copy_cpu(c, slot, 2))
 		return -1;
@@ -372,11 +400,18 @@ static int copy_run(struct copy *c)
 			phase = cqe->user_data & 1;
 			chunk = c->chunk_of[slot];
 			len = copy_len(c, chunk);
-			if (cqe->res == -EAGAIN) {	/* mapping invalidated: reissue */
+			if (cqe->res == -EAGAIN && ++c->again[slot] < DIO_EAGAIN_MAX) {
+				/* mapping invalidated: reissue */
 				c->eagain++;
 				copy_prep(c, slot, phase);
 				continue;
 			}
+			if (cqe->res == -EAGAIN) {
+				dio_err("an I/O failed with -EAGAIN %u times in a row: the exporter "
+					"keeps moving the dma-buf", DIO_EAGAIN_MAX);
+				return -1;
+			}
+			c->again[slot] = 0;
 			if (cqe->res != (int)len) {
 				const struct copy_side *s = phase ? &c->dst : &c->src;
 
@@ -443,7 +478,7 @@ static int copy_verify(struct copy *c)
 				(unsigned long long)(c->soff + pos + i), b[i], a[i]);
 			goto out;
 		}
-		if (copy_hash(a, len) != c->hash[chunk]) {
+		if (c->dbuf.map && copy_hash(a, len) != c->hash[chunk]) {
 			dio_err("verify FAILED: the dma-buf did not hold the data of %s offset %llu..%llu "
 				"after it was read (CPU view after DMA_BUF_IOCTL_SYNC)", c->src_path,
 				(unsigned long long)(c->soff + pos),
@@ -468,6 +503,7 @@ static void copy_cleanup(struct copy *c)
 	free(c->host);
 	free(c->chunk_of);
 	free(c->hash);
+	free(c->again);
 }
 
 static void copy_describe(const struct copy_side *s, int phase)
@@ -525,9 +561,13 @@ int dio_cmd_copy(int argc, char **argv)
 	}
 	if (!ret && c.verify) {
 		ret = copy_verify(&c);
-		if (!ret)
+		if (!ret && c.dbuf.map)
 			printf("  verified: %s of %s equal %s of %s, and the dma-buf held "
 			       "the source data of every chunk\n", sz, c.dst_path, sz, c.src_path);
+		else if (!ret)
+			printf("  verified: %s of %s equal %s of %s (read back through the "
+			       "drives: the dma-buf has no CPU mapping)\n", sz, c.dst_path, sz,
+			       c.src_path);
 	}
 	fflush(stdout);
 	copy_cleanup(&c);

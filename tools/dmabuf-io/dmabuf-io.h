@@ -7,6 +7,8 @@
  *   cli.c     messages, number/size/duration parsing
  *   target.c  the device or file I/O goes to (open, size, IOMMU mode)
  *   dmabuf.c  dma-bufs: udmabuf or a dma-heap, CPU mapping and sync
+ *   exporters.c  dma-bufs from elsewhere: fd:N, drm:PATH
+ *   busy.c    is a block device in use; why it cannot take dma-buf I/O
  *   vfio.c    device memory: a PCI BAR exported by vfio-pci as a dma-buf
  *   ring.c    io_uring setup, the same flags as fio's io_uring engine
  *   copy.c    the copy command
@@ -36,7 +38,9 @@
 void dio_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void dio_usage_err(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int dio_parse_size(const char *s, uint64_t *out);	/* 4096, 4k, 1M, 2GiB */
+/* Sizes: 4096, 4k = 4KiB = 4096, 1MB = 10^6; decimal, or 0x hex. 0 or -1. */
+int dio_parse_size(const char *s, uint64_t *out);
+/* Counts from min to max: 100000, 100k = 100000 (decimal multiples). */
 int dio_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int dio_parse_seconds(const char *s, double *out);	/* 5, 2.5, 500ms, 1m */
 /* "4 KiB", "1.5 MiB": human size into buf */
@@ -58,33 +62,58 @@ struct dio_target {
 
 /*
  * Open path for reading (write == false) or reading and writing.  Block
- * devices are opened O_DIRECT, and refused for writing when they or one of
- * their partitions are mounted; regular files O_DIRECT when require_direct,
- * else O_DIRECT if the file system allows it.  Prints the error and returns
- * -1 on failure.
+ * devices are opened O_DIRECT, and refused for writing when they are in
+ * use (dio_blk_in_use()) unless force; regular files O_DIRECT when
+ * require_direct, else O_DIRECT if the file system allows it, aligned to
+ * their STATX_DIOALIGN offset alignment.  Prints the error and returns -1
+ * on failure.
  */
 int dio_target_open(struct dio_target *t, const char *path, bool write,
-		    bool require_direct);
+		    bool require_direct, bool force);
+
+/*
+ * busy.c: is the block device rdev (at path), or a partition of it, in use:
+ * mounted (also where the mount shows major 0, as btrfs does), a swap
+ * area, held by a stacked device (device-mapper, LVM, md: sysfs holders),
+ * or opened exclusively (O_EXCL probe; only when root is "")?  Says why in
+ * why.  root prefixes /sys and /proc ("" on a live system, a tree in
+ * tests).
+ */
+bool dio_blk_in_use(const char *root, const char *path, dev_t rdev,
+		    char *why, size_t len);
+/*
+ * Why the block device rdev cannot take dma-buf I/O, for the -EOPNOTSUPP
+ * message: an integrity format, an NVMe multipath head, a driver other
+ * than nvme.  root as above.
+ */
+void dio_blk_unsupported_why(const char *root, dev_t rdev, char *why, size_t len);
 void dio_target_close(struct dio_target *t);
 
 /* dmabuf.c */
 struct dio_dmabuf {
 	int fd;
-	size_t size;
-	unsigned char *map;	/* CPU view (mmap of the dma-buf), or NULL */
-	char desc[48];		/* "udmabuf", "dma-heap system", "BAR 2 of ..." */
+	size_t size;		/* of this user's area */
+	uint64_t base;		/* where it starts in the dma-buf (fd:N, jobs) */
+	unsigned char *map;	/* CPU view of the area, or NULL */
+	char desc[64];		/* "udmabuf", "dma-heap system", "BAR 2 of ..." */
 	bool device;		/* device memory (vfio.c): a slice of a BAR */
+	bool no_map;		/* never map it for the CPU (--no-cpu-map) */
 	uint64_t bar_off;	/* where that slice starts */
 };
 
 /*
- * spec: "udmabuf", "heap" (the system heap), "heap:NAME" or device memory,
- * "vfio:BDF[/BAR]".  0 or -1.
+ * spec: "udmabuf", "heap" (the system heap), "heap:NAME", a dma-buf the
+ * caller passes in, "fd:N", a GEM buffer of a DRM device, "drm:PATH", or
+ * device memory, "vfio:BDF[/BAR]".  0 or -1.
  */
 int dio_dmabuf_check_spec(const char *spec);
 /* Allocate size bytes (rounded up to pages); prints why on failure (-1). */
 int dio_dmabuf_create(struct dio_dmabuf *b, const char *spec, size_t size);
-int dio_dmabuf_map(struct dio_dmabuf *b);
+/*
+ * The CPU view in b->map.  Some dma-bufs have none (device memory, VRAM;
+ * or b->no_map): -1, and with required a message saying so.
+ */
+int dio_dmabuf_map(struct dio_dmabuf *b, bool required);
 /* DMA_BUF_IOCTL_SYNC around CPU access: flags DMA_BUF_SYNC_*.  */
 int dio_dmabuf_sync(const struct dio_dmabuf *b, unsigned long long flags);
 void dio_dmabuf_destroy(struct dio_dmabuf *b);
@@ -95,6 +124,16 @@ void dio_dmabuf_destroy(struct dio_dmabuf *b);
  */
 int dio_dmabuf_register(struct io_uring *ring, unsigned int slot,
 			const struct dio_dmabuf *b, const struct dio_target *t);
+
+/*
+ * exporters.c: "fd:N" (a slice of a dma-buf the caller passes in, handed
+ * out in order to the jobs) and "drm:PATH".  0 or -1 (printed).
+ */
+int dio_fd_create(struct dio_dmabuf *b, const char *spec, size_t size);
+int dio_drm_create(struct dio_dmabuf *b, const char *spec, size_t size);
+
+/* Consecutive -EAGAIN completions of one I/O before giving up. */
+#define DIO_EAGAIN_MAX	1000
 
 /*
  * vfio.c: --dmabuf vfio:BDF[/BAR], a slice of size bytes of a BAR of a
@@ -131,6 +170,8 @@ struct dio_bench {
 	const char *dmabuf_spec;
 	unsigned int bs, qd, jobs;
 	bool random, write, poll;
+	bool force;		/* write to a device in use */
+	bool no_map;		/* --no-cpu-map */
 	double seconds;		/* time-based run ... */
 	uint64_t ios;		/* ... or this many I/Os in total (0: time) */
 	uint64_t offset, size;	/* area of the target used */
@@ -161,6 +202,7 @@ struct dio_worker {
 	struct dio_dmabuf dbuf;		/* dmabuf, bounce */
 	uint64_t *issued_ns;		/* per in-flight slot */
 	uint64_t *slot_off;		/* per in-flight slot: device offset */
+	unsigned int *again;		/* per slot: consecutive -EAGAIN */
 	uint64_t rng, next_seq, area_start, area_end;
 	uint64_t quota;			/* I/Os to issue, 0: until the deadline */
 	uint64_t issued;

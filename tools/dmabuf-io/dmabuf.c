@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* dmabuf-io: dma-bufs from udmabuf or a dma-heap, and their registration. */
+/*
+ * dmabuf-io: dma-bufs from udmabuf or a dma-heap (others: exporters.c,
+ * vfio.c), their CPU view and their registration.
+ */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,8 +31,15 @@ int dio_dmabuf_check_spec(const char *spec)
 {
 	const char *heap = dio_heap_name(spec);
 
+	char *end;
+
 	if (!strcmp(spec, "udmabuf") || !dio_vfio_check_spec(spec))
 		return 0;
+	if (!strncmp(spec, "fd:", 3))
+		return spec[3] >= '0' && spec[3] <= '9' && strtol(spec + 3, &end, 10) >= 0 &&
+		       !*end ? 0 : -1;
+	if (!strncmp(spec, "drm:", 4))
+		return spec[4] ? 0 : -1;
 	return heap && *heap && !strchr(heap, '/') ? 0 : -1;
 }
 
@@ -56,6 +67,10 @@ int dio_dmabuf_create(struct dio_dmabuf *b, const char *spec, size_t size)
 	b->size = (size + DIO_PAGE - 1) & ~(DIO_PAGE - 1);
 	if (!strncmp(spec, "vfio:", 5))
 		return dio_vfio_create(b, spec, b->size);
+	if (!strncmp(spec, "fd:", 3))
+		return dio_fd_create(b, spec, b->size);
+	if (!strncmp(spec, "drm:", 4))
+		return dio_drm_create(b, spec, b->size);
 	if (!heap) {
 		if (access("/dev/udmabuf", R_OK | W_OK)) {
 			dio_err("/dev/udmabuf: %s (kernel without CONFIG_UDMABUF? try --dmabuf heap)",
@@ -88,18 +103,24 @@ int dio_dmabuf_create(struct dio_dmabuf *b, const char *spec, size_t size)
 	return 0;
 }
 
-int dio_dmabuf_map(struct dio_dmabuf *b)
+int dio_dmabuf_map(struct dio_dmabuf *b, bool required)
 {
 	void *p;
 
-	if (b->device) {
+	if (b->device && !b->no_map) {
 		dio_vfio_map(b);
 		return 0;
 	}
-	p = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
-
+	if (b->no_map) {
+		if (required)
+			dio_err("the %s dma-buf is not mapped for the CPU (--no-cpu-map)", b->desc);
+		return -1;
+	}
+	p = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, b->base);
 	if (p == MAP_FAILED) {
-		dio_err("mmap of the %s dma-buf: %s", b->desc, strerror(errno));
+		if (required)
+			dio_err("the %s dma-buf cannot be mapped for the CPU (mmap: %s): "
+				"device memory often cannot", b->desc, strerror(errno));
 		return -1;
 	}
 	b->map = p;
@@ -137,27 +158,40 @@ void dio_dmabuf_destroy(struct dio_dmabuf *b)
 	b->fd = -1;
 }
 
+/* Device memory, where a missing peer-to-peer route is the likely cause. */
+static bool dio_dmabuf_maybe_device(const struct dio_dmabuf *b)
+{
+	return b->device || !strncmp(b->desc, "drm", 3) || !strncmp(b->desc, "fd", 2);
+}
+
 int dio_dmabuf_register(struct io_uring *ring, unsigned int slot,
 			const struct dio_dmabuf *b, const struct dio_target *t)
 {
 	int ret = dmabuf_rw_register_dmabuf(ring, slot, b->fd, t->fd), probe;
+	char why[256];
 
 	if (!ret)
 		return 0;
 	probe = dmabuf_rw_probe();
-	if (probe == -EOPNOTSUPP)
+	if (probe == -EOPNOTSUPP) {
 		dio_err("this kernel does not support dma-buf registered buffers "
 			"(IORING_RSRC_UPDATE_EXTENDED with IO_REGBUF_TYPE_DMABUF)");
-	else if (probe)
+	} else if (probe) {
 		dio_err("io_uring is not usable here: %s", strerror(-probe));
-	else if (!t->blockdev)
+	} else if (!t->blockdev) {
 		dio_err("%s: a regular file cannot take dma-buf I/O, only a block device "
 			"whose driver supports it (NVMe): %s", t->path, strerror(-ret));
-	else if (ret == -EOPNOTSUPP || ret == -ENOTTY)
-		dio_err("%s: this device's driver does not support dma-buf I/O "
-			"(NVMe does): %s", t->path, strerror(-ret));
-	else
+	} else if (ret == -EOPNOTSUPP || ret == -ENOTTY) {
+		dio_blk_unsupported_why("", t->rdev, why, sizeof(why));
+		dio_err("%s: %s (%s)", t->path, why, strerror(-ret));
+	} else if (dio_dmabuf_maybe_device(b) && (ret == -EINVAL || ret == -EREMOTEIO)) {
+		dio_err("registering the %s dma-buf for %s: %s: if it is device memory, "
+			"the kernel found no peer-to-peer route between its device and the "
+			"drive (a common PCIe switch, or a host bridge the kernel trusts)",
+			b->desc, t->path, strerror(-ret));
+	} else {
 		dio_err("registering the %s dma-buf for %s: %s", b->desc, t->path,
 			strerror(-ret));
+	}
 	return ret;
 }

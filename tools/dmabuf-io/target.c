@@ -16,46 +16,6 @@
 #include "dmabuf-io.h"
 
 /*
- * Is the block device rdev, or a partition of it, mounted?  mountinfo's
- * third field is the mounted device's major:minor; a partition's sysfs
- * directory sits inside its disk's.
- */
-static bool dio_mounted(dev_t rdev)
-{
-	char line[4096], path[128], real[PATH_MAX], want[32], have[32];
-	unsigned int maj, min;
-	bool busy = false;
-	FILE *f = fopen("/proc/self/mountinfo", "r"), *d;
-
-	if (!f)
-		return false;
-	snprintf(want, sizeof(want), "%u:%u", major(rdev), minor(rdev));
-	while (!busy && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %u:%u", &maj, &min) != 2 || !maj)
-			continue;
-		if (makedev(maj, min) == rdev) {
-			busy = true;
-			break;
-		}
-		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/partition", maj, min);
-		if (access(path, F_OK))
-			continue;
-		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", maj, min);
-		if (!realpath(path, real) || strlen(real) + 8 > sizeof(real))
-			continue;
-		strcat(real, "/../dev");
-		d = fopen(real, "r");
-		if (!d)
-			continue;
-		if (fscanf(d, "%31s", have) == 1 && !strcmp(have, want))
-			busy = true;
-		fclose(d);
-	}
-	fclose(f);
-	return busy;
-}
-
-/*
  * The IOMMU domain type of the PCI device behind a block device, from
  * sysfs: DMA is strict, DMA-FQ lazy (flush queue), identity passthrough.
  * A device without an iommu_group is not translated at all.
@@ -98,10 +58,12 @@ static void dio_target_iommu(struct dio_target *t)
 }
 
 int dio_target_open(struct dio_target *t, const char *path, bool write,
-		    bool require_direct)
+		    bool require_direct, bool force)
 {
 	int flags = (write ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+	struct statx stx;
 	struct stat st;
+	char why[256];
 	int lbs;
 
 	memset(t, 0, sizeof(*t));
@@ -118,12 +80,13 @@ int dio_target_open(struct dio_target *t, const char *path, bool write,
 	}
 	if (t->blockdev) {
 		/*
-		 * Not O_EXCL: a ring's registered files are released after
-		 * the process exits, so the previous run may still hold it.
+		 * The I/O descriptor is not O_EXCL: a ring's registered files
+		 * are released after the process exits, so the previous run
+		 * may still hold it.  dio_blk_in_use() probes with one.
 		 */
-		if (write && dio_mounted(st.st_rdev)) {
-			dio_err("%s: it (or a partition of it) is mounted; refusing to write to it",
-				path);
+		if (write && !force && dio_blk_in_use("", path, st.st_rdev, why, sizeof(why))) {
+			dio_err("%s is in use: %s; writing would destroy data there. "
+				"Refusing (--force overrides)", path, why);
 			return -1;
 		}
 		t->fd = open(path, flags | O_DIRECT);
@@ -155,7 +118,14 @@ int dio_target_open(struct dio_target *t, const char *path, bool write,
 		return -1;
 	}
 	t->size = st.st_size;
+	/*
+	 * The file's O_DIRECT alignment (Linux 6.1); st_blksize is only the
+	 * preferred I/O size.  Older kernels: st_blksize is a safe bound.
+	 */
 	t->lbsize = st.st_blksize ? st.st_blksize : 4096;
+	if (t->direct && !statx(t->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) &&
+	    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align)
+		t->lbsize = stx.stx_dio_offset_align;
 	snprintf(t->iommu, sizeof(t->iommu), "n/a");
 	return 0;
 fail:

@@ -20,6 +20,7 @@
 #include <linux/dma-buf.h>
 
 #include "dmabuf-io.h"
+#include "dmabuf-rw.h"
 
 static void *dio_host_alloc(size_t size)
 {
@@ -29,6 +30,20 @@ static void *dio_host_alloc(size_t size)
 		return NULL;
 	memset(p, 0xa5, size);		/* written data is not all zeroes */
 	return p;
+}
+
+/* The dma-buf's CPU view gets the host buffers' pattern. */
+static int dio_dmabuf_fill(struct dio_worker *w)
+{
+	int ret = dio_dmabuf_sync(&w->dbuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+
+	if (!ret) {
+		memset(w->dbuf.map, 0xa5, w->dbuf.size);
+		ret = dio_dmabuf_sync(&w->dbuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	}
+	if (ret)
+		dio_err("DMA_BUF_IOCTL_SYNC: %s", strerror(-ret));
+	return ret;
 }
 
 static int dio_worker_setup(struct dio_worker *w)
@@ -49,7 +64,8 @@ static int dio_worker_setup(struct dio_worker *w)
 	w->next_seq = w->area_start;
 	w->issued_ns = calloc(b->qd, sizeof(*w->issued_ns));
 	w->slot_off = calloc(b->qd, sizeof(*w->slot_off));
-	if (!w->issued_ns || !w->slot_off) {
+	w->again = calloc(b->qd, sizeof(*w->again));
+	if (!w->issued_ns || !w->slot_off || !w->again) {
 		dio_err("out of memory");
 		return -1;
 	}
@@ -80,12 +96,18 @@ static int dio_worker_setup(struct dio_worker *w)
 	if (b->mode == DIO_DMABUF || b->mode == DIO_BOUNCE) {
 		if (dio_dmabuf_create(&w->dbuf, b->dmabuf_spec, area))
 			return -1;
+		w->dbuf.no_map = b->no_map;
 	}
-	if (b->mode == DIO_BOUNCE) {
-		if (dio_dmabuf_map(&w->dbuf))
-			return -1;
-		memset(w->dbuf.map, 0x5a, w->dbuf.size);
-	}
+	if (b->mode == DIO_BOUNCE && dio_dmabuf_map(&w->dbuf, true))
+		return -1;
+	/*
+	 * Written data is a pattern in every mode, not zeroes, which a
+	 * compressing or deduplicating drive would store for free.  A dma-buf
+	 * without a CPU view goes to the drive as its exporter left it.
+	 */
+	if ((b->mode == DIO_BOUNCE || b->write) && w->dbuf.fd >= 0 &&
+	    (w->dbuf.map || !dio_dmabuf_map(&w->dbuf, false)) && dio_dmabuf_fill(w))
+		return -1;
 	if (b->mode == DIO_DMABUF) {
 		ret = io_uring_register_buffers_sparse(&w->ring, 1);
 		if (ret) {
@@ -106,6 +128,7 @@ void dio_worker_teardown(struct dio_worker *w)
 	free(w->host);
 	free(w->issued_ns);
 	free(w->slot_off);
+	free(w->again);
 }
 
 static uint64_t dio_next_offset(struct dio_worker *w)
@@ -174,11 +197,12 @@ static void dio_prep(struct dio_worker *w, unsigned int i)
 		break;
 	case DIO_DMABUF:
 		/* a dma-buf slot's address space starts at 0 */
-		buf = (unsigned char *)(uintptr_t)((uint64_t)i * b->bs);
 		if (b->write)
-			io_uring_prep_write_fixed(sqe, fd, buf, b->bs, off, 0);
+			dmabuf_rw_prep_write(sqe, fd, 0, w->dbuf.base + (uint64_t)i * b->bs,
+					     b->bs, off);
 		else
-			io_uring_prep_read_fixed(sqe, fd, buf, b->bs, off, 0);
+			dmabuf_rw_prep_read(sqe, fd, 0, w->dbuf.base + (uint64_t)i * b->bs,
+					    b->bs, off);
 		break;
 	}
 	io_uring_sqe_set_data64(sqe, i);
@@ -217,12 +241,18 @@ static int dio_complete(struct dio_worker *w, unsigned int i, int res)
 	const struct dio_bench *b = w->b;
 	int ret;
 
-	if (res == -EAGAIN) {
+	if (res == -EAGAIN && ++w->again[i] < DIO_EAGAIN_MAX) {
 		/* documented: the mapping was invalidated under the I/O */
 		w->eagain++;
 		dio_prep(w, i);
 		return 0;
 	}
+	if (res == -EAGAIN) {
+		dio_err("an I/O failed with -EAGAIN %u times in a row: the exporter keeps "
+			"moving the dma-buf", DIO_EAGAIN_MAX);
+		return -1;
+	}
+	w->again[i] = 0;
 	if (res != (int)b->bs) {
 		dio_err("%s of %u bytes at offset %llu on %s: %s", b->write ? "write" : "read",
 			b->bs, (unsigned long long)w->slot_off[i], b->target.path,
