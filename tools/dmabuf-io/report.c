@@ -32,7 +32,7 @@ static const char *dio_dmabuf_kind(const struct dio_bench *b)
 	return b->mode == DIO_DMABUF || b->mode == DIO_BOUNCE ? b->dmabuf_spec : "-";
 }
 
-/* JSON string: the device path is the only free text; escape it. */
+/* JSON string: the device path and drm:PATH are free text; escape them. */
 static void dio_json_str(const char *s)
 {
 	putchar('"');
@@ -50,9 +50,10 @@ static void dio_json_str(const char *s)
 static void dio_report_json(const struct dio_bench *b, const struct dio_result *r)
 {
 	printf("{\"tool\": \"dmabuf-io\", \"version\": \"%s\", \"mode\": \"%s\", "
-	       "\"dmabuf\": \"%s\", \"rw\": \"%s\", \"pattern\": \"%s\", "
+	       "\"dmabuf\": ", DIO_VERSION, dio_mode_names[b->mode]);
+	dio_json_str(dio_dmabuf_kind(b));
+	printf(", \"rw\": \"%s\", \"pattern\": \"%s\", "
 	       "\"bs\": %u, \"qd\": %u, \"jobs\": %u, \"device\": ",
-	       DIO_VERSION, dio_mode_names[b->mode], dio_dmabuf_kind(b),
 	       b->write ? "write" : "read", b->random ? "random" : "sequential",
 	       b->bs, b->qd, b->jobs);
 	dio_json_str(b->target.path);
@@ -68,18 +69,33 @@ static void dio_report_json(const struct dio_bench *b, const struct dio_result *
 	       r->min, r->mean, r->p50, r->p99, r->p999, r->max);
 }
 
+/* CSV field (RFC 4180): quoted, inner quotes doubled. */
+static void dio_csv_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
 static void dio_report_csv(const struct dio_bench *b, const struct dio_result *r)
 {
 	if (b->csv_header)
 		printf("mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,"
 		       "iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,"
 		       "lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us\n");
-	/* device paths with a comma would break the row: quote it */
-	printf("%s,%s,%s,%s,%u,%u,%u,\"%s\",%s,%llu,%.6f,%.1f,%.3f,%.3f,%.3f,%.3f,%llu,"
+	/* free text (the device path, drm:PATH) is quoted */
+	printf("%s,", dio_mode_names[b->mode]);
+	dio_csv_str(dio_dmabuf_kind(b));
+	printf(",%s,%s,%u,%u,%u,", b->write ? "write" : "read",
+	       b->random ? "random" : "sequential", b->bs, b->qd, b->jobs);
+	dio_csv_str(b->target.path);
+	printf(",%s,%llu,%.6f,%.1f,%.3f,%.3f,%.3f,%.3f,%llu,"
 	       "%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-	       dio_mode_names[b->mode], dio_dmabuf_kind(b), b->write ? "write" : "read",
-	       b->random ? "random" : "sequential", b->bs, b->qd, b->jobs,
-	       b->target.path, b->target.iommu, (unsigned long long)b->done, b->elapsed,
+	       b->target.iommu, (unsigned long long)b->done, b->elapsed,
 	       r->iops, r->mbps, r->cpu_us, r->usr_us, r->sys_us,
 	       (unsigned long long)b->eagain,
 	       r->min, r->mean, r->p50, r->p99, r->p999, r->max);
