@@ -4,14 +4,16 @@
 G := build/guest
 GUEST_CFLAGS := -O2 -g -Wall -Wextra -MMD -MP -Iinclude -Ilib -Itests/lib
 GUEST_LIBS := -l:liburing.a
-# Every tests/<area>/<name>.c is a guest program /tests/<area>/<name>,
+# Every tests/<area>/<name>.c is a guest program /tests/<area>/<name>
+# (but tests/host: host-side tests, make check-host),
 # linked with the test helpers and the user-space library (lib/).
-TEST_BINS := $(patsubst tests/%.c,$(G)/tests/%,$(filter-out tests/lib/%,$(wildcard tests/*/*.c)))
-# fio's dmabuf engine (make fio-engine) and its job file join the image
-# once the engine is built; the benchmark's guest script always does.
+TEST_BINS := $(patsubst tests/%.c,$(G)/tests/%,$(filter-out tests/lib/% tests/host/%,$(wildcard tests/*/*.c)))
+# fio's dmabuf engine and its job file join the image whenever fio is
+# installed (make deps), so tool/fio-engine runs in make check; the
+# benchmark's guest script always does.
 FIO_ENGINE := build/fio/dmabuf-engine.so
 GUEST_BINS := $(G)/dmabuf-rw-demo $(G)/dmabuf-io bench/guest-bench.sh $(TEST_BINS) \
-	$(if $(wildcard $(FIO_ENGINE)),$(FIO_ENGINE) fio/dmabuf.fio)
+	$(if $(shell command -v fio),$(FIO_ENGINE) fio/dmabuf.fio)
 LIB_OBJS := $(patsubst %.c,$(G)/obj/%.o,$(wildcard lib/*.c))
 GUEST_OBJS := $(G)/obj/tests/lib/test.o $(LIB_OBJS)
 # The dmabuf-io tool: tools/dmabuf-io/*.c, /bin/dmabuf-io in the guest.
@@ -72,8 +74,11 @@ run: kernel test-modules guest
 
 check:
 	@tests/run-check.sh
-# fio/dmabuf-engine.c against the installed fio's headers (Debian source)
-fio-engine: deps
+# fio/dmabuf-engine.c against the installed fio's headers (Debian source,
+# or FIO_SRC=/path/to/your/fio); no root, QEMU or kernel tree needed
+fio-engine:
+	@fio/build-engine.sh
+$(FIO_ENGINE): fio/dmabuf-engine.c fio/build-engine.sh $(wildcard lib/*.c lib/*.h)
 	@fio/build-engine.sh
 # Boot once per IOMMU mode on a null-co drive, measure, tabulate: build/bench/
 bench: kernel test-modules fio-engine

@@ -13,8 +13,11 @@
 # fio have the binary's layout.  fio itself checks FIO_IOOPS_VERSION when
 # it loads the engine.
 #
-# Sources, in order: FIO_SRC=/path (an unpacked fio tree of that version),
+# Sources, in order: FIO_SRC=/path (your own fio tree: the one the fio you
+# run was built from, configured or not; then fio need not be Debian's),
 # the archive, ../shared/cache/fio_<version>.dsc with its tarballs.
+# Needs a C compiler, liburing-dev and (without FIO_SRC) Debian's fio and
+# dpkg-dev; no root, no QEMU, no kernel tree.
 # Output: build/fio/dmabuf-engine.so; the fio tree in build/fio/src.
 set -euo pipefail
 
@@ -23,11 +26,20 @@ out="$top/build/fio"
 say() { printf 'fio-engine: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-ver=$(dpkg-query -W -f='${Version}' fio 2>/dev/null) || die "fio is not installed (make deps)"
-upstream=${ver%-*}
-upstream=${upstream#*:}
 src="$out/src"
 mkdir -p "$out"
+[ -f /usr/include/liburing.h ] || die "liburing's headers are missing: apt-get install liburing-dev"
+if [ -n "${FIO_SRC:-}" ]; then
+	[ -f "$FIO_SRC/fio.h" ] || die "FIO_SRC=$FIO_SRC is not a fio source tree"
+	ver=$(cat "$FIO_SRC/FIO-VERSION-FILE" 2>/dev/null | sed -n 's/^FIO_VERSION = //p')
+	ver=${ver:-"from $FIO_SRC"}
+else
+	ver=$(dpkg-query -W -f='${Version}' fio 2>/dev/null) ||
+		die "fio is not installed (apt-get install fio), or set FIO_SRC=/path/to/your/fio"
+	command -v dpkg-source >/dev/null || die "dpkg-source is missing: apt-get install dpkg-dev"
+fi
+upstream=${ver%-*}
+upstream=${upstream#*:}
 
 fetch() {	# the source package fio=$ver into $out/dl
 	local dl="$out/dl" st="$out/apt" mirror codename cache
@@ -69,8 +81,7 @@ SRC
 }
 
 if [ -n "${FIO_SRC:-}" ]; then
-	[ -f "$FIO_SRC/fio.h" ] || die "FIO_SRC=$FIO_SRC is not a fio source tree"
-	src=$FIO_SRC
+	src=$(cd "$FIO_SRC" && pwd)
 elif [ "$(cat "$src/.dmabuf-rw-version" 2>/dev/null)" != "$ver" ]; then
 	fetch
 	rm -rf "$src"
@@ -82,7 +93,8 @@ fi
 
 # debian/rules: ./configure --disable-native --prefix=/usr --enable-gfio
 # --enable-libnbd; those two only add a GUI and an engine, not layouts.
-if [ ! -f "$src/config-host.h" ] || [ "$src/configure" -nt "$src/config-host.h" ]; then
+if [ ! -f "$src/config-host.h" ] ||
+   { [ -z "${FIO_SRC:-}" ] && [ "$src/configure" -nt "$src/config-host.h" ]; }; then
 	say "configuring fio $ver's headers (as debian/rules does)"
 	(cd "$src" && ./configure --disable-native --prefix=/usr) >"$out/configure.log" 2>&1 ||
 		die "fio's configure failed (see $out/configure.log)"
@@ -91,18 +103,25 @@ grep -q '^#define CONFIG_POSIXAIO' "$src/config-host.h" ||
 	die "fio's configure found no POSIX aio: struct io_u would not match fio's"
 
 so="$out/dmabuf-engine.so"
-if [ ! -f "$so" ] || [ "$top/fio/dmabuf-engine.c" -nt "$so" ] ||
-   [ "$top/lib/dmabuf-rw.c" -nt "$so" ] || [ "$src/config-host.h" -nt "$so" ] ||
-   [ "$0" -nt "$so" ]; then
+stale=0
+for f in "$top"/fio/dmabuf-engine.c "$top"/lib/*.c "$top"/lib/*.h "$src/config-host.h" "$0"; do
+	[ "$f" -nt "$so" ] && stale=1
+done
+if [ ! -f "$so" ] || [ "$stale" = 1 ] || [ "$(cat "$so.src" 2>/dev/null)" != "$src" ]; then
 	# the library as the guest programs build it; the engine with fio's
 	# own CPPFLAGS (its Makefile and config-host.mak)
-	${CC:-cc} -O2 -g -Wall -fPIC -I"$top/include" -I"$top/lib" \
-		-c -o "$out/dmabuf-rw.o" "$top/lib/dmabuf-rw.c"
+	objs=()
+	for c in "$top"/lib/*.c; do
+		o="$out/lib-$(basename "$c" .c).o"
+		${CC:-cc} -O2 -g -Wall -fPIC -I"$top/include" -I"$top/lib" -c -o "$o" "$c"
+		objs+=("$o")
+	done
 	${CC:-cc} -std=gnu11 -O2 -g -Wall -fPIC -shared \
 		-D_GNU_SOURCE -D_LARGEFILE_SOURCE -D_FILE_OFFSET_BITS=64 \
 		-DFIO_INTERNAL -DFIO_INC_DEBUG -include "$src/config-host.h" \
 		-I"$src" -I"$top/include" -I"$top/lib" \
-		-o "$so.tmp" "$top/fio/dmabuf-engine.c" "$out/dmabuf-rw.o" -l:liburing.a
+		-o "$so.tmp" "$top/fio/dmabuf-engine.c" "${objs[@]}" -l:liburing.a
+	echo "$src" > "$so.src"
 	mv "$so.tmp" "$so"
 	say "${so#$top/} for fio $ver"
 fi

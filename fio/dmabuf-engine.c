@@ -8,8 +8,13 @@
  *	dma-buf I/O)
  *
  * Each job's I/O buffers (fio's iomem) are one dma-buf: a udmabuf (or
- * dmabuf_heap=NAME: /dev/dma_heap/NAME), mapped for the CPU so that fio can
- * fill and verify buffers as usual.  When fio opens a file the dma-buf is
+ * dmabuf_heap=NAME: /dev/dma_heap/NAME; dmabuf_source=drm:PATH, a GEM
+ * buffer of a DRM device; dmabuf_source=fd:N, a slice of a dma-buf fio was
+ * given as descriptor N, one slice per job), mapped for the CPU so that fio
+ * can fill and verify buffers as usual, with DMA_BUF_IOCTL_SYNC around
+ * that when verifying.  A dma-buf without a CPU mapping (device memory)
+ * works too: fio's buffers are then host memory that fio fills and reads
+ * for nothing, the I/O moves the dma-buf's contents, and verify is refused.  When fio opens a file the dma-buf is
  * registered for it in the job's ring (IORING_REGISTER_BUFFERS_UPDATE with
  * IORING_RSRC_UPDATE_EXTENDED, slot = the file's number) and reads and
  * writes are READ_FIXED / WRITE_FIXED whose address is the io_u's offset
@@ -25,13 +30,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <aio.h>
+#include <linux/dma-buf.h>
 #include <scsi/sg.h>
 #include <linux/aio_abi.h>
 
 #include "fio.h"
 #include "optgroup.h"
+#include "verify.h"
 
 #include <liburing.h>
 #include "dmabuf-rw.h"
@@ -51,6 +61,8 @@ struct dmabuf_options {
 	void *pad;		/* fio: ->off1 of an option must not be 0 */
 	unsigned int hipri;
 	char *heap;
+	char *source;
+	unsigned int no_map;
 };
 
 static struct fio_option options[] = {
@@ -73,6 +85,25 @@ static struct fio_option options[] = {
 		.group	= FIO_OPT_G_IOURING,
 	},
 	{
+		.name	= "dmabuf_source",
+		.lname	= "dma-buf source",
+		.type	= FIO_OPT_STR_STORE,
+		.off1	= offsetof(struct dmabuf_options, source),
+		.help	= "udmabuf, heap:NAME, drm:PATH (a GEM buffer of a DRM device) or "
+			  "fd:N (a dma-buf passed in as descriptor N, a slice per job)",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
+		.name	= "dmabuf_no_map",
+		.lname	= "No CPU mapping",
+		.type	= FIO_OPT_STR_SET,
+		.off1	= offsetof(struct dmabuf_options, no_map),
+		.help	= "Do not map the dma-buf for the CPU, as for device memory",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
 		.name	= NULL,
 	},
 };
@@ -82,11 +113,21 @@ struct dmabuf_data {
 	int dmabuf_fd;
 	void *map;
 	size_t map_size;
+	__u64 base;			/* where the job's buffers start in the dma-buf */
+	bool host_standin;		/* map is host memory: no CPU mapping */
+	bool sync;			/* DMA_BUF_IOCTL_SYNC around fio's CPU access */
 	struct io_u **events;		/* reaped, handed out by .event */
-	struct io_u **pending;		/* queued, not yet submitted */
+	struct io_u **pending;		/* queued by .queue, SQE prepared, not submitted */
 	unsigned int nr_pending;
+	struct io_u **retry;		/* completed with -EAGAIN, to be reissued */
+	unsigned int nr_retry;
+	unsigned int *again;		/* per io_u index: consecutive -EAGAIN */
+	unsigned int sq_retries;	/* reissue SQEs in the SQ ring, not submitted */
 	unsigned int depth;
 };
+
+/* Consecutive -EAGAIN completions of one I/O before it fails. */
+#define DMABUF_EAGAIN_MAX	1000
 
 static int dmabuf_ring_init(struct thread_data *td, struct dmabuf_data *dd)
 {
@@ -141,8 +182,11 @@ static int dmabuf_init(struct thread_data *td)
 	dd->depth = td->o.iodepth;
 	dd->events = calloc(dd->depth, sizeof(*dd->events));
 	dd->pending = calloc(dd->depth, sizeof(*dd->pending));
+	dd->retry = calloc(dd->depth, sizeof(*dd->retry));
+	dd->again = calloc(dd->depth, sizeof(*dd->again));
+	dd->sync = td->o.verify != VERIFY_NONE;
 	td->io_ops_data = dd;
-	if (!dd->events || !dd->pending)
+	if (!dd->events || !dd->pending || !dd->retry || !dd->again)
 		return 1;
 	return dmabuf_ring_init(td, dd) ? 1 : 0;
 }
@@ -157,36 +201,109 @@ static void dmabuf_cleanup(struct thread_data *td)
 		io_uring_queue_exit(&dd->ring);
 	free(dd->events);
 	free(dd->pending);
+	free(dd->retry);
+	free(dd->again);
 	free(dd);
 	td->io_ops_data = NULL;
 }
 
-/* fio's I/O buffers: the dma-buf, mapped for the CPU. */
+/* "fd:N": a slice of a dma-buf fio was handed, the job's own. */
+static int dmabuf_fd_source(struct thread_data *td, struct dmabuf_data *dd,
+			    const char *spec, size_t size)
+{
+	int n = atoi(spec + 3), fd;
+	off_t total;
+
+	total = lseek(n, 0, SEEK_END);
+	if (total < 0) {
+		log_err("dmabuf: %s: descriptor %d is not an open dma-buf: %s\n", spec, n,
+			strerror(errno));
+		return -EBADF;
+	}
+	dd->base = (__u64)td->subjob_number * size;
+	if ((__u64)total < dd->base + size) {
+		log_err("dmabuf: %s: the dma-buf has %lld bytes; job %u needs %zu from %llu\n",
+			spec, (long long)total, td->subjob_number, size,
+			(unsigned long long)dd->base);
+		return -ENOSPC;
+	}
+	fd = fcntl(n, F_DUPFD_CLOEXEC, 3);
+	return fd < 0 ? -errno : fd;
+}
+
+static int dmabuf_alloc(struct thread_data *td, struct dmabuf_data *dd, size_t size,
+			char *what, size_t len)
+{
+	struct dmabuf_options *o = td->eo;
+	const char *src = o->source;
+	int fd;
+
+	if (!src && o->heap) {
+		snprintf(what, len, "/dev/dma_heap/%s", o->heap);
+		return dmabuf_rw_heap_alloc(o->heap, size);
+	}
+	if (!src || !strcmp(src, "udmabuf")) {
+		snprintf(what, len, "/dev/udmabuf");
+		fd = dmabuf_rw_udmabuf_create(size, NULL);
+		if (fd == -EINVAL)
+			snprintf(what, len, "/dev/udmabuf (over udmabuf.size_limit_mb? "
+				 "lower iodepth or bs)");
+		return fd;
+	}
+	snprintf(what, len, "%s", src);
+	if (!strncmp(src, "heap:", 5))
+		return dmabuf_rw_heap_alloc(src + 5, size);
+	if (!strncmp(src, "drm:", 4))
+		return dmabuf_rw_drm_alloc(src + 4, size);
+	if (!strncmp(src, "fd:", 3) && src[3] >= '0' && src[3] <= '9')
+		return dmabuf_fd_source(td, dd, src, size);
+	log_err("dmabuf: unknown dmabuf_source=%s: use udmabuf, heap:NAME, drm:PATH "
+		"or fd:N\n", src);
+	return -EINVAL;
+}
+
+/*
+ * fio's I/O buffers: the dma-buf, mapped for the CPU.  Without a CPU
+ * mapping, host memory stands in for fio to fill and read; verify is then
+ * refused, since what moves is the dma-buf's contents.
+ */
 static int dmabuf_iomem_alloc(struct thread_data *td, size_t size)
 {
 	struct dmabuf_data *dd = td->io_ops_data;
 	struct dmabuf_options *o = td->eo;
 	size_t page = sysconf(_SC_PAGESIZE);
-	void *map;
+	char what[160];
+	void *map = MAP_FAILED;
 	int fd;
 
 	size = (size + page - 1) & ~(page - 1);
-	if (o->heap)
-		fd = dmabuf_rw_heap_alloc(o->heap, size);
-	else
-		fd = dmabuf_rw_udmabuf_create(size, NULL);
+	fd = dmabuf_alloc(td, dd, size, what, sizeof(what));
 	if (fd < 0) {
-		log_err("dmabuf: allocating a %zu-byte dma-buf from %s%s: %s%s\n", size,
-			o->heap ? "/dev/dma_heap/" : "/dev/udmabuf", o->heap ? o->heap : "",
-			strerror(-fd), !o->heap && fd == -EINVAL ?
-			" (over udmabuf.size_limit_mb? lower iodepth or bs)" : "");
+		log_err("dmabuf: allocating a %zu-byte dma-buf from %s: %s\n", size, what,
+			strerror(-fd));
 		return 1;
 	}
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (!o->no_map)
+		map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, dd->base);
 	if (map == MAP_FAILED) {
-		log_err("dmabuf: mmap of the dma-buf: %s\n", strerror(errno));
-		close(fd);
-		return 1;
+		if (td->o.verify != VERIFY_NONE) {
+			log_err("dmabuf: verify needs the CPU to read the buffers, and the dma-buf "
+				"from %s has no CPU mapping (%s): drop verify, or check the data "
+				"another way (read it back with ioengine=io_uring)\n", what,
+				o->no_map ? "dmabuf_no_map" : strerror(errno));
+			close(fd);
+			return 1;
+		}
+		map = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED) {
+			log_err("dmabuf: mmap: %s\n", strerror(errno));
+			close(fd);
+			return 1;
+		}
+		dd->host_standin = true;
+		log_info("dmabuf: the dma-buf from %s has no CPU mapping: I/O moves its "
+			 "contents, not what fio fills in\n", what);
 	}
 	dd->dmabuf_fd = fd;
 	dd->map = map;
@@ -206,6 +323,34 @@ static void dmabuf_iomem_free(struct thread_data *td)
 	dd->map = NULL;
 	dd->dmabuf_fd = -1;
 	td->orig_buffer = NULL;
+}
+
+static int dmabuf_sync_ioctl(int fd, __u64 flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+	int ret;
+
+	do {
+		ret = ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+	} while (ret && (errno == EINTR || errno == EAGAIN));
+	return ret ? -errno : 0;
+}
+
+/*
+ * Around fio's CPU access when it verifies: its fill of a write buffer is
+ * done (make it visible to the device), or a read's data is to be seen by
+ * the CPU.  The ioctl covers the whole dma-buf, so only verifying jobs pay.
+ */
+static int dmabuf_cpu_sync(struct dmabuf_data *dd, __u64 dir)
+{
+	int ret;
+
+	if (!dd->sync || dd->host_standin)
+		return 0;
+	ret = dmabuf_sync_ioctl(dd->dmabuf_fd, DMA_BUF_SYNC_START | dir);
+	if (!ret)
+		ret = dmabuf_sync_ioctl(dd->dmabuf_fd, DMA_BUF_SYNC_END | dir);
+	return ret;
 }
 
 static int dmabuf_open_file(struct thread_data *td, struct fio_file *f)
@@ -251,18 +396,18 @@ static int dmabuf_prep_sqe(struct thread_data *td, struct io_u *io_u)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&dd->ring);
 	struct fio_file *f = io_u->file;
 	/* a dma-buf slot's addresses are offsets into the dma-buf */
-	void *addr = (void *)(uintptr_t)((char *)io_u->xfer_buf - td->orig_buffer);
+	__u64 off = dd->base + ((char *)io_u->xfer_buf - td->orig_buffer);
 
 	if (!sqe)
 		return -EBUSY;
 	switch (io_u->ddir) {
 	case DDIR_READ:
-		io_uring_prep_read_fixed(sqe, f->fd, addr, io_u->xfer_buflen,
-					 io_u->offset, f->fileno);
+		dmabuf_rw_prep_read(sqe, f->fd, f->fileno, off, io_u->xfer_buflen,
+				    io_u->offset);
 		break;
 	case DDIR_WRITE:
-		io_uring_prep_write_fixed(sqe, f->fd, addr, io_u->xfer_buflen,
-					  io_u->offset, f->fileno);
+		dmabuf_rw_prep_write(sqe, f->fd, f->fileno, off, io_u->xfer_buflen,
+				     io_u->offset);
 		break;
 	case DDIR_SYNC:
 		io_uring_prep_fsync(sqe, f->fd, 0);
@@ -293,6 +438,13 @@ static enum fio_q_status dmabuf_queue(struct thread_data *td, struct io_u *io_u)
 		io_u_mark_complete(td, 1);
 		return FIO_Q_COMPLETED;
 	}
+	if (io_u->ddir == DDIR_WRITE) {
+		ret = dmabuf_cpu_sync(dd, DMA_BUF_SYNC_WRITE);
+		if (ret) {
+			io_u->error = -ret;
+			return FIO_Q_COMPLETED;
+		}
+	}
 	ret = dmabuf_prep_sqe(td, io_u);
 	if (ret == -EBUSY)
 		return FIO_Q_BUSY;
@@ -300,6 +452,7 @@ static enum fio_q_status dmabuf_queue(struct thread_data *td, struct io_u *io_u)
 		io_u->error = -ret;
 		return FIO_Q_COMPLETED;
 	}
+	dd->again[io_u->index] = 0;
 	dd->pending[dd->nr_pending++] = io_u;
 	return FIO_Q_QUEUED;
 }
@@ -325,34 +478,91 @@ static void dmabuf_queued(struct thread_data *td, unsigned int n)
 	dd->nr_pending -= n;
 }
 
-static int dmabuf_commit(struct thread_data *td)
+/*
+ * The SQ ring holds, oldest first, reissue SQEs (only prepared while no
+ * io_u was pending) and then the SQEs of pending io_us; the kernel takes
+ * them in that order.  Account n taken SQEs.
+ */
+static void dmabuf_account(struct thread_data *td, unsigned int n)
+{
+	struct dmabuf_data *dd = td->io_ops_data;
+	unsigned int k = n < dd->sq_retries ? n : dd->sq_retries;
+
+	dd->sq_retries -= k;
+	n -= k;
+	if (n)
+		dmabuf_queued(td, n < dd->nr_pending ? n : dd->nr_pending);
+}
+
+/* Submit what the SQ ring holds; 0 once it is empty, or -errno. */
+static int dmabuf_submit_all(struct thread_data *td)
 {
 	struct dmabuf_data *dd = td->io_ops_data;
 	int ret;
 
-	while (dd->nr_pending) {
+	while (io_uring_sq_ready(&dd->ring)) {
 		ret = io_uring_submit(&dd->ring);
 		if (ret > 0) {
-			dmabuf_queued(td, ret > (int)dd->nr_pending ? dd->nr_pending : ret);
+			dmabuf_account(td, ret);
 			continue;
 		}
 		if (ret == -EINTR || ret == -EAGAIN || ret == -EBUSY || !ret) {
+			/* completions first: they free room for the kernel */
+			io_uring_get_events(&dd->ring);
 			usleep(1);
 			continue;
 		}
-		td_verror(td, -ret, "io_uring_submit");
 		return ret;
+	}
+	if (dd->nr_pending || dd->sq_retries) {
+		log_err("dmabuf: %u io_us pending with an empty SQ ring\n",
+			dd->nr_pending + dd->sq_retries);
+		return -EIO;
 	}
 	return 0;
 }
 
-/* Reap up to max completions; reissue those the kernel asks to (-EAGAIN). */
+/*
+ * Reissue the io_us that completed with -EAGAIN.  Their SQEs go into the
+ * ring only when no pending io_u's SQE is there waiting for .commit, so
+ * that submitting them never submits an uncommitted one.
+ */
+static int dmabuf_flush_retries(struct thread_data *td)
+{
+	struct dmabuf_data *dd = td->io_ops_data;
+	unsigned int i = 0;
+
+	if (!dd->nr_retry || dd->nr_pending)
+		return 0;
+	while (i < dd->nr_retry && !dmabuf_prep_sqe(td, dd->retry[i])) {
+		dd->sq_retries++;
+		i++;
+	}
+	memmove(dd->retry, dd->retry + i, (dd->nr_retry - i) * sizeof(*dd->retry));
+	dd->nr_retry -= i;
+	return dmabuf_submit_all(td);
+}
+
+static int dmabuf_commit(struct thread_data *td)
+{
+	int ret;
+
+	ret = dmabuf_submit_all(td);
+	if (!ret)
+		ret = dmabuf_flush_retries(td);
+	if (ret)
+		td_verror(td, -ret, "io_uring_submit");
+	return ret;
+}
+
+/* Reap up to max completions; those the kernel asks to reissue (-EAGAIN) wait. */
 static unsigned int dmabuf_reap(struct thread_data *td, unsigned int have,
-				unsigned int max, unsigned int *reissued)
+				unsigned int max)
 {
 	struct dmabuf_data *dd = td->io_ops_data;
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen = 0;
+	int ret;
 
 	io_uring_for_each_cqe(&dd->ring, head, cqe) {
 		struct io_u *io_u = io_uring_cqe_get_data(cqe);
@@ -360,9 +570,10 @@ static unsigned int dmabuf_reap(struct thread_data *td, unsigned int have,
 		if (have >= max)
 			break;
 		seen++;
-		if (cqe->res == -EAGAIN && !dmabuf_prep_sqe(td, io_u)) {
+		if (cqe->res == -EAGAIN && io_u->index < dd->depth &&
+		    ++dd->again[io_u->index] < DMABUF_EAGAIN_MAX) {
 			/* documented: the mapping was invalidated under the I/O */
-			(*reissued)++;
+			dd->retry[dd->nr_retry++] = io_u;
 			continue;
 		}
 		io_u->error = 0;
@@ -370,41 +581,81 @@ static unsigned int dmabuf_reap(struct thread_data *td, unsigned int have,
 			io_u->error = -cqe->res;
 		else if ((unsigned long long)cqe->res != io_u->xfer_buflen)
 			io_u->resid = io_u->xfer_buflen - cqe->res;
+		if (!io_u->error && io_u->ddir == DDIR_READ) {
+			ret = dmabuf_cpu_sync(dd, DMA_BUF_SYNC_READ);
+			if (ret)
+				io_u->error = -ret;
+		}
 		dd->events[have++] = io_u;
 	}
 	io_uring_cq_advance(&dd->ring, seen);
 	return have;
 }
 
+/* The time left until end into *left; false once it has passed. */
+static bool dmabuf_time_left(const struct timespec *end, struct __kernel_timespec *left)
+{
+	struct timespec now;
+	long long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (end->tv_sec - now.tv_sec) * 1000000000LL + end->tv_nsec - now.tv_nsec;
+	if (ns <= 0)
+		return false;
+	left->tv_sec = ns / 1000000000LL;
+	left->tv_nsec = ns % 1000000000LL;
+	return true;
+}
+
+/* Wait for min completions, or until the timeout t (NULL: none) passes. */
 static int dmabuf_getevents(struct thread_data *td, unsigned int min,
 			    unsigned int max, const struct timespec *t)
 {
 	struct dmabuf_data *dd = td->io_ops_data;
-	unsigned int events = 0, reissued;
+	struct __kernel_timespec kts;
+	struct io_uring_cqe *cqe;
+	struct timespec end;
+	unsigned int events = 0;
 	int ret;
 
+	if (t) {
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		end.tv_sec += t->tv_sec + (end.tv_nsec + t->tv_nsec) / 1000000000L;
+		end.tv_nsec = (end.tv_nsec + t->tv_nsec) % 1000000000L;
+	}
 	for (;;) {
-		reissued = 0;
-		events = dmabuf_reap(td, events, max, &reissued);
-		if (reissued)
-			io_uring_submit(&dd->ring);
-		if (events >= min)
+		events = dmabuf_reap(td, events, max);
+		/* an io_u waiting to be reissued must not wait for .commit */
+		if (dd->nr_retry && dd->nr_pending)
+			ret = dmabuf_commit(td);
+		else
+			ret = dmabuf_flush_retries(td);
+		if (ret) {
+			td_verror(td, -ret, "io_uring_submit");
+			return ret;
+		}
+		if (events && events >= min)
+			break;
+		if (!min) {
+			/* a poll (min 0): run deferred task work once, reap again */
+			io_uring_get_events(&dd->ring);
+			events = dmabuf_reap(td, events, max);
+			break;
+		}
+		if (t && !dmabuf_time_left(&end, &kts))
 			break;
 		/* DEFER_TASKRUN: completions are posted when we enter to wait */
-		ret = io_uring_submit_and_wait(&dd->ring, 1);
-		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
-			td_verror(td, -ret, "io_uring_submit_and_wait");
+		if (t) {
+			ret = io_uring_wait_cqes(&dd->ring, &cqe, 1, &kts, NULL);
+		} else {
+			ret = io_uring_wait_cqe(&dd->ring, &cqe);
+		}
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY &&
+		    ret != -ETIME) {
+			td_verror(td, -ret, "io_uring_wait_cqe");
 			return ret;
 		}
 	}
-	if (!events) {
-		/* a poll for completions (min 0): run deferred task work once */
-		io_uring_get_events(&dd->ring);
-		events = dmabuf_reap(td, 0, max, &reissued);
-		if (reissued)
-			io_uring_submit(&dd->ring);
-	}
-	(void)t;
 	return events;
 }
 
