@@ -60,13 +60,8 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 	# the tool's CSV header, behind the boot mode, repetition and test
 	printf 'boot,rep,test,%s\n' "mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us" > "$raw.tmp"
 	for m in $modes; do
-		# one guest at a time on this machine: wait for any other to finish
-		if pgrep -f qemu-system >/dev/null; then
-			say "another QEMU guest is running; waiting for it to end"
-			while pgrep -f qemu-system >/dev/null; do
-				sleep 5
-			done
-		fi
+		# one guest at a time: vm/run-vm.sh takes this checkout's guest lock
+		# (and says when it waits); unrelated VMs on the host do not count
 		# boot + (3 + fio) runs per repetition, with room to spare
 		tmo=$(( 120 + reps * (9 * (secs + 3) + 2 * usefio * (secs + 10)) ))
 		say "$m: $reps x (7 dmabuf-io runs$([ "$usefio" = 1 ] && echo " + 2 fio runs")) of $secs s"

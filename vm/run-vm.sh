@@ -112,7 +112,11 @@ mkdir -p "$top/build/vm" "$(dirname "$log")"
 # One guest at a time: two TCG guests on a small machine only slow each
 # other into timeouts.  Waiting here does not count against --timeout.
 exec 8>"$top/build/vm.lock"
-flock 8
+if ! flock -n 8; then
+	say "another guest of this checkout holds build/vm.lock; waiting for it to end"
+	flock 8
+	say "got build/vm.lock, booting"
+fi
 # Test modules built for this kernel: append them (4-byte aligned archive).
 modules="$(dirname "$kernel")/../../../test-modules.cpio"
 if [ -s "$modules" ]; then
