@@ -5,17 +5,93 @@
  * back through it, on drive 1 (small MDTS: large blocks are split), then
  * with two jobs and a dma-heap buffer; fio checks every block.  Only drive
  * 1 holds data (make bench's drive 0 is a null-co drive).
- * A job without direct=1 and a file that is not a block device are refused
- * with the engine's message.  Needs the image with fio and the engine
- * (vm/run-vm.sh --fio after make fio-engine guest; make bench runs this
- * test first); skips otherwise.
+ * A vgem GEM buffer (dmabuf_source=drm:CARD) verifies the same way.  A
+ * dma-buf without a CPU mapping (dmabuf_no_map) refuses verify with the
+ * engine's message, and writes what the dma-buf holds: a udmabuf the test
+ * filled, passed in as descriptor 5 (dmabuf_source=fd:5), lands on the
+ * drive, checked here with plain reads.  A job without direct=1 and a file
+ * that is not a block device are refused with the engine's message.
+ * Needs the image with fio and the engine (make guest builds the engine
+ * when fio is installed; vm/run-vm.sh --fio): their absence fails.
  */
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <linux/dma-buf.h>
+
+#include <dirent.h>
 
 #include "tool-test.h"
 
 #define FIO	"/usr/bin/fio"
 #define ENGINE	"/usr/lib/fio/dmabuf-engine.so"
+
+/* vgem's card node; its absence fails (CONFIG_DRM_VGEM in kernel/config) */
+static const char *td_card(void)
+{
+	static char card[64];
+	char path[300], link[256];
+	struct dirent *e;
+	ssize_t n;
+	DIR *d = opendir("/sys/class/drm");
+
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "card", 4) || strchr(e->d_name, '-'))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/drm/%s/device/driver", e->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0 && (link[n] = 0, !strcmp(strrchr(link, '/') + 1, "vgem"))) {
+			snprintf(card, sizeof(card), "/dev/dri/%.40s", e->d_name);
+			closedir(d);
+			return card;
+		}
+	}
+	t_missing("the vgem DRM device (CONFIG_DRM_VGEM)");
+}
+
+/*
+ * fio writes 4 MiB through a udmabuf it cannot map (dmabuf_no_map) passed
+ * in as descriptor 5; the test filled each of its 64 KiB io_u buffers
+ * with the same pattern, so whichever buffer fio used, every 64 KiB on
+ * the drive must hold it.
+ */
+static void nomap_write(const char *f1)
+{
+	const unsigned int bs = 64 << 10, depth = 4;
+	unsigned char *map, *chunk = t_malloc(bs);
+	struct tt_run r;
+	unsigned int i;
+	int buf, fd;
+
+	/* fio asks for depth x bs plus a page of alignment room */
+	buf = dmabuf_rw_udmabuf_create((depth + 1) * bs, NULL);
+	if (buf < 0 || dup2(buf, 5) != 5)
+		t_fail("a udmabuf as descriptor 5: %s", strerror(buf < 0 ? -buf : errno));
+	map = t_mmap(5, (depth + 1) * bs, PROT_READ | PROT_WRITE);
+	t_assert(!t_dmabuf_sync(5, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+	for (i = 0; i <= depth; i++)
+		t_fill(map + i * bs, bs, 0, 0x6e6f6d61);
+	t_assert(!t_dmabuf_sync(5, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+	tt_execv(&r, FIO, (const char *[]){ "--name=nomap-write", "--ioengine=external:" ENGINE,
+		f1, "--direct=1", "--rw=write", "--bs=64k", "--iodepth=4",
+		"--size=4m", "--offset=48m", "--dmabuf_source=fd:5", "--dmabuf_no_map=1",
+		"--zero_buffers=1", NULL });
+	if (r.status || !strstr(r.out, "WRITE: bw="))
+		tt_fail(&r, "fio with a dma-buf it cannot map failed");
+	tt_free(&r);
+	fd = t_open_nvme(1, 0);
+	for (i = 0; i < 64; i++) {
+		if (pread(fd, chunk, bs, (48 << 20) + (uint64_t)i * bs) != (ssize_t)bs)
+			t_fail("pread: %s", strerror(errno));
+		if (t_verify(chunk, bs, 0, 0x6e6f6d61, "written from an unmapped dma-buf"))
+			t_fail("block %u on the drive is not what the dma-buf held", i);
+	}
+	printf("fio dmabuf_no_map: 4 MiB written from the dma-buf's contents, verified\n");
+	munmap(map, (depth + 1) * bs);
+	close(5);
+	close(buf);
+	close(fd);
+	free(chunk);
+}
 
 /* fio exits non-zero on a verify failure (verify_fatal); the read-back ran */
 static void fio_ok(struct tt_run *r)
@@ -30,14 +106,15 @@ int main(void)
 {
 	const char *d1 = t_nvme_path(1) ? strdup(t_nvme_path(1)) : NULL;
 	const char *file = "/tmp/fio-engine.img";
-	char f1[96];
+	char f1[96], src[96];
 	struct tt_run r;
 	int fd;
 
 	if (access(FIO, X_OK) || access(ENGINE, R_OK))
-		t_skip("no fio or no %s in this image (vm/run-vm.sh --fio, make fio-engine)", ENGINE);
+		t_missing("fio or %s in this image (make guest with fio installed, "
+			  "vm/run-vm.sh --fio)", ENGINE);
 	if (!d1)
-		t_skip("needs NVMe test drive 1");
+		d1 = t_need_nvme(1);
 	snprintf(f1, sizeof(f1), "--filename=%s", d1);
 
 	/* write and verify, block sizes 4k..256k, through the engine */
@@ -56,6 +133,24 @@ int main(void)
 		fio_ok(&r);
 		tt_free(&r);
 	}
+
+	/* a DRM exporter's buffer: vgem */
+	snprintf(src, sizeof(src), "--dmabuf_source=drm:%s", td_card());
+	tt_execv(&r, FIO, (const char *[]){ "--name=drm-verify", "--ioengine=external:" ENGINE,
+		f1, "--direct=1", "--rw=randwrite", "--bs=16k", "--iodepth=4", "--iodepth_batch=4",
+		"--size=8m", "--offset=32m", src, "--verify=crc32c", "--do_verify=1",
+		"--verify_fatal=1", NULL });
+	fio_ok(&r);
+	tt_free(&r);
+
+	/* no CPU mapping: verify refused; what the dma-buf holds is written */
+	tt_execv(&r, FIO, (const char *[]){ "--name=nomap-verify", "--ioengine=external:" ENGINE,
+		f1, "--direct=1", "--rw=write", "--size=1m", "--dmabuf_no_map=1",
+		"--verify=md5", NULL });
+	if (!r.status || (!strstr(r.err, "has no CPU mapping") && !strstr(r.out, "has no CPU mapping")))
+		tt_fail(&r, "want verify refused for a dma-buf without a CPU mapping");
+	tt_free(&r);
+	nomap_write(f1);
 
 	/* buffered: refused by the engine */
 	tt_execv(&r, FIO, (const char *[]){ "--name=buffered", "--ioengine=external:" ENGINE,
