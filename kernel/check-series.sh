@@ -1,7 +1,9 @@
 #!/bin/bash
-# Bisectability: build the kernel at every patch of the series (into
-# build/kbuild-series, so build/kbuild stays as it is), then run checkpatch
-# on the whole series.  The commits are checked out in build/linux itself so
+# Bisectability: build the kernel at every patch of the series, in two
+# configurations: the test kernel's (into build/kbuild-series, so
+# build/kbuild stays as it is) and one without dma-buf support
+# (tinyconfig + kernel/config/no-dmabuf.config, nvme as a module, into
+# build/kbuild-series-nodmabuf).  Then run checkpatch on the whole series.  The commits are checked out in build/linux itself so
 # that ccache hits for every file a patch does not change; the tree is put
 # back on its branch afterwards.
 set -euo pipefail
@@ -30,22 +32,33 @@ flock 8
 branch=$(git -C "$tree" symbolic-ref --short HEAD)
 trap 'git -C "$tree" checkout -q "$branch"' EXIT
 
-mkdir -p "$obj"
+kmake() { make -C "$tree" O="$1" CC="$cc" HOSTCC="$cc" -j"$(nproc)" -s "${@:2}"; }
+nodma="$obj-nodmabuf"
+mkdir -p "$obj" "$nodma"
 cp "$top/build/kbuild/.config" "$obj/.config"
+# The base has what the fragment asks for; the series must keep it so.
+git -C "$tree" checkout -q --detach base
+kmake "$nodma" tinyconfig >/dev/null
+(cd "$tree" && KCONFIG_CONFIG="$nodma/.config" scripts/kconfig/merge_config.sh -m \
+	-O "$nodma" "$nodma/.config" "$top/kernel/config/no-dmabuf.config" >/dev/null)
+kmake "$nodma" olddefconfig >/dev/null
+grep -q '^CONFIG_DMA_SHARED_BUFFER=y' "$nodma/.config" &&
+	{ say "no-dmabuf.config: something selects DMA_SHARED_BUFFER"; exit 1; }
 fail=0
 for c in $(git -C "$tree" rev-list --reverse base..HEAD); do
 	subj=$(git -C "$tree" log -1 --format=%s "$c")
 	git -C "$tree" checkout -q --detach "$c"
-	if make -C "$tree" O="$obj" CC="$cc" HOSTCC="$cc" -j"$(nproc)" -s \
-		olddefconfig bzImage modules > "$obj/build.log" 2>&1 &&
-	   ! grep -q 'warning:' "$obj/build.log"; then
-		say "builds:  $subj"
-	else
-		say "FAILS:   $subj (log: ${obj#$top/}/build.log)"
-		grep -m5 -E 'error|warning' "$obj/build.log" >&2 || true
+	for o in "$obj" "$nodma"; do
+		if kmake "$o" olddefconfig bzImage modules > "$o/build.log" 2>&1 &&
+		   ! grep -q 'warning:' "$o/build.log"; then
+			continue
+		fi
+		say "FAILS:   $subj (${o#$top/build/}; log: ${o#$top/}/build.log)"
+		grep -m5 -E 'error|warning' "$o/build.log" >&2 || true
 		fail=1
-		break
-	fi
+		break 2
+	done
+	say "builds:  $subj (with and without dma-buf support)"
 done
 "$top/kernel/checkpatch.sh" || fail=1
 exit $fail

@@ -23,7 +23,7 @@ git -C "$tree" config branch."$(git -C "$tree" symbolic-ref --short HEAD)".descr
 rm -f "$out"/[0-9][0-9][0-9][0-9]-*.patch
 mkdir -p "$out"
 # --zero-commit and --no-signature keep the files stable across exports.
-git -C "$tree" format-patch -q --cover-letter --cover-from-description=subject \
+git -C "$tree" format-patch -q --cover-letter --cover-from-description=subject --base=base \
 	--zero-commit --no-signature -o "$out" base..HEAD
 # The tree now matches the series: prepare-tree.sh must not re-apply it.
 find "$out" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort |

@@ -63,7 +63,12 @@ else
 	git config user.email "${GIT_AUTHOR_EMAIL:-dmabuf-rw@localhost}"
 	git config core.abbrev 12
 	git add -A -f . >/dev/null
-	git commit -q -m "base: $(cat "$top/build/base/SOURCE")"
+	# A fixed identity and date: the same source gives the same base
+	# commit everywhere, so the cover letter's base-commit is stable.
+	src=${src#archive:}
+	GIT_AUTHOR_DATE=2026-01-01T00:00:00Z GIT_COMMITTER_DATE=2026-01-01T00:00:00Z \
+		git -c user.name="dmabuf-rw developers" -c user.email=dmabuf-rw@localhost \
+		commit -q -m "base: ${src#cache:}"
 	git tag base
 fi
 
