@@ -27,9 +27,14 @@ struct mover_pages {
 	bool			retired;
 };
 
+/* DMABUF_MOVER_F_WRAP: the two backed windows, 1 MiB each */
+#define WRAP_ORDER	(20 - PAGE_SHIFT)
+#define WRAP_NR		(1U << WRAP_ORDER)
+
 struct mover_buf {
 	struct dma_buf		*dmabuf;
 	struct mover_pages	*cur;
+	struct page		*wrap[2];	/* F_WRAP: first pages */
 	unsigned int		pinned;
 	u64			moves, retired, pending, stale_bytes, maps;
 	u64			mapped, attachments;
@@ -41,6 +46,7 @@ static atomic64_t mover_buffers, mover_mapped, mover_attachments;
 struct mover_sgt {
 	struct sg_table		sgt;
 	struct mover_pages	*mp;
+	dma_addr_t		wrap_dma[2];	/* F_WRAP: the real mappings */
 };
 
 static struct mover_pages *mover_pages_alloc(unsigned int nr)
@@ -95,6 +101,44 @@ static void mover_pages_retire(struct mover_buf *buf, struct mover_pages *mp)
 	mover_pages_free(mp);
 }
 
+/*
+ * F_WRAP: range 0 ends with window 0, range 1 is window 1.  Range 0's DMA
+ * address is window 0's minus the unbacked part before it, modulo 2^64:
+ * importers add offsets to it, and only offsets in the window reach DMA.
+ */
+static int mover_map_wrap(struct dma_buf_attachment *attach,
+			  struct mover_sgt *ms, enum dma_data_direction dir)
+{
+	struct mover_buf *buf = attach->dmabuf->priv;
+	struct scatterlist *sg;
+	int i, ret;
+
+	ret = sg_alloc_table(&ms->sgt, 2, GFP_KERNEL);
+	if (ret)
+		return ret;
+	for (i = 0; i < 2; i++) {
+		ms->wrap_dma[i] = dma_map_page(attach->dev, buf->wrap[i], 0,
+					       DMABUF_MOVER_WRAP_WINDOW, dir);
+		ret = dma_mapping_error(attach->dev, ms->wrap_dma[i]);
+		if (ret)
+			goto err;
+	}
+	sg = ms->sgt.sgl;
+	sg_dma_address(sg) = ms->wrap_dma[0] -
+		(DMABUF_MOVER_WRAP_RANGE - DMABUF_MOVER_WRAP_WINDOW);
+	sg_dma_len(sg) = DMABUF_MOVER_WRAP_RANGE;
+	sg = sg_next(sg);
+	sg_dma_address(sg) = ms->wrap_dma[1];
+	sg_dma_len(sg) = DMABUF_MOVER_WRAP_WINDOW;
+	return 0;
+err:
+	while (i--)
+		dma_unmap_page(attach->dev, ms->wrap_dma[i],
+			       DMABUF_MOVER_WRAP_WINDOW, dir);
+	sg_free_table(&ms->sgt);
+	return ret;
+}
+
 static struct sg_table *mover_map(struct dma_buf_attachment *attach,
 				  enum dma_data_direction dir)
 {
@@ -106,6 +150,12 @@ static struct sg_table *mover_map(struct dma_buf_attachment *attach,
 	ms = kzalloc_obj(*ms);
 	if (!ms)
 		return ERR_PTR(-ENOMEM);
+	if (buf->wrap[0]) {
+		ret = mover_map_wrap(attach, ms, dir);
+		if (ret)
+			goto err_free;
+		goto mapped;
+	}
 	ret = sg_alloc_table_from_pages(&ms->sgt, buf->cur->pages, buf->cur->nr,
 					0, attach->dmabuf->size, GFP_KERNEL);
 	if (ret)
@@ -115,6 +165,7 @@ static struct sg_table *mover_map(struct dma_buf_attachment *attach,
 		goto err_table;
 	ms->mp = buf->cur;
 	ms->mp->users++;
+mapped:
 	buf->maps++;
 	buf->mapped++;
 	atomic64_inc(&mover_mapped);
@@ -134,11 +185,18 @@ static void mover_unmap(struct dma_buf_attachment *attach,
 	struct mover_buf *buf = attach->dmabuf->priv;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	if (buf->wrap[0]) {
+		dma_unmap_page(attach->dev, ms->wrap_dma[0],
+			       DMABUF_MOVER_WRAP_WINDOW, dir);
+		dma_unmap_page(attach->dev, ms->wrap_dma[1],
+			       DMABUF_MOVER_WRAP_WINDOW, dir);
+	} else {
+		dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	}
 	sg_free_table(sgt);
 	buf->mapped--;
 	atomic64_dec(&mover_mapped);
-	if (!--ms->mp->users && ms->mp->retired)
+	if (ms->mp && !--ms->mp->users && ms->mp->retired)
 		mover_pages_retire(buf, ms->mp);
 	kfree(ms);
 }
@@ -181,6 +239,19 @@ static void mover_unpin(struct dma_buf_attachment *attach)
 	buf->pinned--;
 }
 
+/* F_WRAP buffers never move: only the two windows have pages. */
+static vm_fault_t mover_fault_wrap(struct vm_fault *vmf, struct mover_buf *buf)
+{
+	const pgoff_t w0 = (DMABUF_MOVER_WRAP_RANGE -
+			    DMABUF_MOVER_WRAP_WINDOW) >> PAGE_SHIFT;
+	pgoff_t i = vmf->pgoff - w0;
+
+	if (vmf->pgoff < w0 || i >= 2 * WRAP_NR)
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_page(vmf->vma, vmf->address,
+			       buf->wrap[i / WRAP_NR] + i % WRAP_NR);
+}
+
 /*
  * Install the PTE under the reservation lock: a move zaps CPU mappings under
  * the same lock, so no PTE to an old page can be installed after the zap.
@@ -191,6 +262,8 @@ static vm_fault_t mover_fault(struct vm_fault *vmf)
 	struct mover_buf *buf = dmabuf->priv;
 	vm_fault_t ret;
 
+	if (buf->wrap[0])
+		return mover_fault_wrap(vmf, buf);
 	if (dma_resv_lock_interruptible(dmabuf->resv, NULL))
 		return VM_FAULT_NOPAGE;
 	if (vmf->pgoff >= buf->cur->nr)
@@ -217,11 +290,23 @@ static int mover_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	return 0;
 }
 
+static void mover_wrap_free(struct mover_buf *buf)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; buf->wrap[i] && j < WRAP_NR; j++)
+			__free_page(buf->wrap[i] + j);
+}
+
 static void mover_release(struct dma_buf *dmabuf)
 {
 	struct mover_buf *buf = dmabuf->priv;
 
-	mover_pages_free(buf->cur);
+	if (buf->wrap[0])
+		mover_wrap_free(buf);
+	else
+		mover_pages_free(buf->cur);
 	kfree(buf);
 	atomic64_dec(&mover_buffers);
 }
@@ -237,26 +322,52 @@ static const struct dma_buf_ops mover_ops = {
 	.release	= mover_release,
 };
 
+/* Split, so that each page can be mapped into user space on its own. */
+static int mover_wrap_alloc(struct mover_buf *buf)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		buf->wrap[i] = alloc_pages(GFP_KERNEL | __GFP_ZERO, WRAP_ORDER);
+		if (!buf->wrap[i]) {
+			mover_wrap_free(buf);
+			return -ENOMEM;
+		}
+		split_page(buf->wrap[i], WRAP_ORDER);
+	}
+	return 0;
+}
+
 static long mover_create(struct dmabuf_mover_create __user *uarg)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct dmabuf_mover_create arg;
 	struct mover_buf *buf;
 	struct dma_buf *dmabuf;
-	int fd;
+	int fd, ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (!arg.size || arg.size & ~PAGE_MASK || arg.size > SZ_1G || arg.pad)
+	if (arg.flags & ~DMABUF_MOVER_F_WRAP)
 		return -EINVAL;
+	if (arg.flags & DMABUF_MOVER_F_WRAP) {
+		if (arg.size != DMABUF_MOVER_WRAP_SIZE)
+			return -EINVAL;
+	} else if (!arg.size || arg.size & ~PAGE_MASK || arg.size > SZ_1G) {
+		return -EINVAL;
+	}
 
 	buf = kzalloc_obj(*buf);
 	if (!buf)
 		return -ENOMEM;
-	buf->cur = mover_pages_alloc(arg.size >> PAGE_SHIFT);
-	if (!buf->cur) {
+	if (arg.flags & DMABUF_MOVER_F_WRAP)
+		ret = mover_wrap_alloc(buf);
+	else
+		ret = (buf->cur = mover_pages_alloc(arg.size >> PAGE_SHIFT)) ?
+		      0 : -ENOMEM;
+	if (ret) {
 		kfree(buf);
-		return -ENOMEM;
+		return ret;
 	}
 	info.ops = &mover_ops;
 	info.size = arg.size;
@@ -264,7 +375,10 @@ static long mover_create(struct dmabuf_mover_create __user *uarg)
 	info.priv = buf;
 	dmabuf = dma_buf_export(&info);
 	if (IS_ERR(dmabuf)) {
-		mover_pages_free(buf->cur);
+		if (buf->wrap[0])
+			mover_wrap_free(buf);
+		else
+			mover_pages_free(buf->cur);
 		kfree(buf);
 		return PTR_ERR(dmabuf);
 	}
@@ -295,26 +409,18 @@ static struct dma_buf *mover_get(int fd)
 }
 
 /* Move the buffer to new pages, the way a GPU driver evicts a buffer. */
-static long mover_move(struct dmabuf_mover_move __user *uarg)
+static long mover_do_move(struct dma_buf *dmabuf, unsigned int timeout_ms)
 {
-	struct dmabuf_mover_move arg;
+	struct mover_buf *buf = dmabuf->priv;
 	struct mover_pages *old, *new;
-	struct dma_buf *dmabuf;
-	struct mover_buf *buf;
 	unsigned int i;
 	long ret;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
-	dmabuf = mover_get(arg.fd);
-	if (IS_ERR(dmabuf))
-		return PTR_ERR(dmabuf);
-	buf = dmabuf->priv;
-
-	ret = -ENOMEM;
+	if (buf->wrap[0])
+		return -EINVAL;
 	new = mover_pages_alloc(dmabuf->size >> PAGE_SHIFT);
 	if (!new)
-		goto out_put;
+		return -ENOMEM;
 
 	dma_resv_lock(dmabuf->resv, NULL);
 	ret = -EBUSY;
@@ -324,7 +430,7 @@ static long mover_move(struct dmabuf_mover_move __user *uarg)
 	/* Importers stop using their mappings and fence what is in flight. */
 	dma_buf_invalidate_mappings(dmabuf);
 	ret = dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
-				    false, msecs_to_jiffies(arg.timeout_ms));
+				    false, msecs_to_jiffies(timeout_ms));
 	if (ret <= 0) {
 		ret = ret ?: -ETIMEDOUT;
 		goto out_unlock;
@@ -351,9 +457,47 @@ out_unlock:
 	dma_resv_unlock(dmabuf->resv);
 	if (new)
 		mover_pages_free(new);
-out_put:
-	dma_buf_put(dmabuf);
 	return ret;
+}
+
+struct mover_work {
+	struct work_struct	work;
+	struct dma_buf		*dmabuf;
+	unsigned int		timeout_ms;
+	long			ret;
+};
+
+static void mover_move_work(struct work_struct *work)
+{
+	struct mover_work *mw = container_of(work, struct mover_work, work);
+
+	mw->ret = mover_do_move(mw->dmabuf, mw->timeout_ms);
+}
+
+static long mover_move(struct dmabuf_mover_move __user *uarg, bool worker)
+{
+	struct dmabuf_mover_move arg;
+	struct mover_work mw;
+	struct dma_buf *dmabuf;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	dmabuf = mover_get(arg.fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	if (!worker) {
+		mw.ret = mover_do_move(dmabuf, arg.timeout_ms);
+	} else {
+		/* where GPU drivers queue their eviction and restore work */
+		mw.dmabuf = dmabuf;
+		mw.timeout_ms = arg.timeout_ms;
+		INIT_WORK_ONSTACK(&mw.work, mover_move_work);
+		queue_work(system_percpu_wq, &mw.work);
+		flush_work(&mw.work);
+		destroy_work_on_stack(&mw.work);
+	}
+	dma_buf_put(dmabuf);
+	return mw.ret;
 }
 
 static long mover_stats(struct dmabuf_mover_stats __user *uarg)
@@ -397,7 +541,9 @@ static long mover_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case DMABUF_MOVER_CREATE:
 		return mover_create(uarg);
 	case DMABUF_MOVER_MOVE:
-		return mover_move(uarg);
+		return mover_move(uarg, false);
+	case DMABUF_MOVER_MOVE_WORKER:
+		return mover_move(uarg, true);
 	case DMABUF_MOVER_STATS:
 		return mover_stats(uarg);
 	}
