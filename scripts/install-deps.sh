@@ -39,6 +39,8 @@ packages=(
 	ca-certificates debian-archive-keyring
 	# guest programs and image (busybox-static: see above)
 	liburing-dev fio dpkg-dev
+	# host-side tests (tests/host): the C++ include check, the install check
+	g++ pkg-config binutils
 	# test bed and benchmarks
 	qemu-system-x86 qemu-utils gnuplot-nox
 )
