@@ -82,8 +82,13 @@ int main(void)
 		struct io_uring_cqe *cqe;
 		unsigned int i;
 
-		/* re-register with nothing in flight: the slot's token goes */
-		if (!inflight && done && done / REREGISTER > reregs) {
+		/*
+		 * Every REREGISTER reads, drain and register the slot again:
+		 * the old token goes while the worker may hold the lock.
+		 */
+		int rereg = done / REREGISTER > reregs;
+
+		if (rereg && !inflight) {
 			reregs++;
 			ret = dmabuf_rw_clear_buffer(&ring, 0);
 			if (ret < 0)
@@ -92,7 +97,7 @@ int main(void)
 			if (ret < 0)
 				t_fail("register again: %s", strerror(-ret));
 		}
-		for (i = 0; i < QD && done + inflight < READS; i++) {
+		for (i = 0; i < QD && !rereg && done + inflight < READS; i++) {
 			struct io_uring_sqe *sqe;
 
 			if (busy[i])
@@ -105,6 +110,8 @@ int main(void)
 			inflight++;
 		}
 		io_uring_submit(&ring);
+		if (!inflight)
+			continue;
 		if (io_uring_wait_cqe(&ring, &cqe))
 			t_fail("wait_cqe");
 		i = cqe->user_data;
@@ -125,7 +132,12 @@ int main(void)
 	atomic_store(&stop, 1);
 	pthread_join(thr, NULL);
 	io_uring_queue_exit(&ring);
+	/* ring teardown puts the last token asynchronously */
 	st = mover_settle(dev, buf, 10);
+	for (int i = 0; (st.mapped || st.attachments) && i < 1000; i++) {
+		usleep(10000);
+		st = mover_stats(dev, buf);
+	}
 	printf("%lu reads, %lu -EAGAIN, %lu worker moves, %lu re-registrations, %llu stale bytes\n",
 	       done, eagain, moves, reregs, (unsigned long long)st.stale_bytes);
 	if (move_errors)
