@@ -12,7 +12,8 @@ TEST_BINS := $(patsubst tests/%.c,$(G)/tests/%,$(filter-out tests/lib/% tests/ho
 # installed (make deps), so tool/fio-engine runs in make check; the
 # benchmark's guest script always does.
 FIO_ENGINE := build/fio/dmabuf-engine.so
-GUEST_BINS := $(G)/dmabuf-rw-demo $(G)/dmabuf-io bench/guest-bench.sh $(TEST_BINS) \
+GUEST_BINS := $(G)/dmabuf-rw-demo $(G)/dmabuf-io bench/guest-bench.sh bench/guest-bench-cpu.sh \
+	$(TEST_BINS) \
 	$(if $(shell command -v fio),$(FIO_ENGINE) fio/dmabuf.fio)
 LIB_OBJS := $(patsubst %.c,$(G)/obj/%.o,$(wildcard lib/*.c))
 GUEST_OBJS := $(G)/obj/tests/lib/test.o $(LIB_OBJS)

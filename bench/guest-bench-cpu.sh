@@ -1,0 +1,68 @@
+#!/bin/sh
+# make bench-cpu, inside the guest (/bin/guest-bench-cpu.sh, run by
+# guest/init with dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench-cpu.sh),
+# booted by bench/run-bench-cpu.sh under QEMU -icount: on NVMe drive 0 (a
+# null-co drive), for each repetition and each memory mode, in this order:
+#   rand4k: 4 KiB random reads, QD32       dmabuf-io bench -m MODE
+#   seq1m:  1 MiB sequential reads, QD8    dmabuf-io bench -m MODE
+# The modes interleave within a repetition, so drift hits all alike.  What
+# counts is dmabuf-io's CPU time per I/O (user + system of its process).
+#
+# Output: "csv:REP,TEST,<dmabuf-io CSV row>" per run and "# ..." progress
+# lines; a failed run prints "error: ..." and the script goes on.
+# Parameters: dmabuf_rw.bench_reps (3), dmabuf_rw.bench_secs (2 s per run),
+# dmabuf_rw.bench_modes (plain,fixed,dmabuf: any dmabuf-io -m mode),
+# dmabuf_rw.bench_tests (rand4k,seq1m).
+param() {
+	for w in $(cat /proc/cmdline); do
+		case "$w" in "$1="*) echo "${w#*=}"; return ;; esac
+	done
+	echo "$2"
+}
+reps=$(param dmabuf_rw.bench_reps 3)
+secs=$(param dmabuf_rw.bench_secs 2)
+modes=$(param dmabuf_rw.bench_modes plain,fixed,dmabuf | tr , ' ')
+tests=$(param dmabuf_rw.bench_tests rand4k,seq1m | tr , ' ')
+
+# drive 0 by serial number (vm/run-vm.sh: dmabuf-rw-0)
+dev=""
+for c in /sys/class/nvme/nvme*; do
+	[ "$(tr -d ' \n' < "$c/serial")" = dmabuf-rw-0 ] || continue
+	for n in "$c"/nvme*n*; do
+		[ -e "$n" ] || continue
+		dev=/dev/$(basename "$n" | sed 's/c[0-9]*n/n/')
+		break
+	done
+done
+[ -b "$dev" ] || { echo "error: no NVMe drive 0 (serial dmabuf-rw-0)"; exit 1; }
+echo "# bench-cpu on $dev: $reps x $secs s per run, modes $modes, tests $tests"
+
+run_tool() {	# REP TEST ARGS...
+	rep=$1 test=$2
+	shift 2
+	if row=$(dmabuf-io bench --csv --no-header -t "$secs" "$@" "$dev" 2>/tmp/err); then
+		echo "csv:$rep,$test,$row"
+		echo "$row" | awk -F, -v t="$test" -v r="$rep" \
+			'{ printf "# rep %s %-7s %-9s CPU %8.2f us/IO (user %.2f, system %.2f)\n", r, t, $1, $14, $15, $16 }'
+	else
+		echo "error: rep $rep $test dmabuf-io bench $*: $(tail -n 3 /tmp/err)"
+	fi
+}
+
+# One unrecorded short run first: page cache, slab and the drive's queues
+# warm up, the first recorded run is not the odd one out.
+dmabuf-io bench -t 1 -m fixed -b 4k -q 32 -p random "$dev" >/dev/null 2>&1
+rep=1
+while [ "$rep" -le "$reps" ]; do
+	for t in $tests; do
+		for m in $modes; do
+			case "$t" in
+			rand4k)	run_tool "$rep" "$t" -m "$m" -b 4k -q 32 -p random ;;
+			seq1m)	run_tool "$rep" "$t" -m "$m" -b 1m -q 8 -p sequential ;;
+			*)	echo "error: unknown test $t" ;;
+			esac
+		done
+	done
+	rep=$((rep + 1))
+done
+echo "# bench-cpu done"
