@@ -111,13 +111,30 @@ tail_log() {
 	tr -d '\r' < "$1" | tail -n 12 | sed 's/^/#     /'
 }
 
-# Renumber the guest's TAP stream; show the output of failed tests.  The
-# counters and what the guest reported go to the state file ($1), each skip
-# with its reason to $skips.
+# Each line of standard input with the host's clock (epoch seconds) first.
+stamp() {
+	local l t
+	while IFS= read -r l || [ -n "$l" ]; do
+		printf -v t '%(%s)T' -1
+		printf '%s %s\n' "$t" "$l"
+	done
+}
+
+# mawk reads a pipe in large blocks unless told not to: the TAP would not
+# be live, and a test's time would be when its block arrived.
+awk_live=()
+! awk -W version 2>/dev/null | grep -q mawk || awk_live=(-W interactive)
+
+# Renumber the guest's TAP stream (stamped); show the output of failed
+# tests.  The counters and what the guest reported go to the state file
+# ($1), each skip with its reason to $skips, each test's time (host clock:
+# the guest's runs wrong under TCG) to the times file ($3).
 tap_filter() {
-	awk -v n="$n" -v mode="$2" -v state="$1" -v skips="$skips" -v verbose="${VERBOSE:-0}" '
+	stamp | awk "${awk_live[@]}" -v n="$n" -v mode="$2" -v state="$1" -v times="$3" \
+		-v skips="$skips" -v verbose="${VERBOSE:-0}" '
 	BEGIN { plan = -1 }
-	/^# run: / { cur = substr($0, 8); buf = ""; lines = 0 }
+	{ now = $1; sub(/^[0-9]+ /, "") }
+	/^# run: / { cur = substr($0, 8); buf = ""; lines = 0; t0 = now }
 	/^# run: / || /^# dmabuf-rw guest:/ { if (verbose) print; next }
 	/^(not )?ok [0-9]+ - / {
 		ok = $1 == "ok"
@@ -129,6 +146,7 @@ tap_filter() {
 			desc = substr(desc, 1, i - 1)
 		}
 		printf "%s %d - %s [%s]%s\n", ok ? "ok" : "not ok", ++n, desc, mode, dir
+		if (cur != "") printf "%s %d\n", desc, now - t0 > times
 		if (!ok) { printf "%s", buf; nfail++ }
 		else if (dir ~ /^ # SKIP/) {
 			nskip++
@@ -184,16 +202,16 @@ other_areas=$(echo "$all_tests" | cut -d/ -f1 | sort -u | grep -vx p2p | sed 's/
 # hang once tests ran, fails as usual.
 boot() {
 	local label=$1 name=$2 globs=$3 m=${1%% *} what="$1${part:+: $part}"
-	local log="$logs/$2.log" state="$logs/.$2.state" t0 rc splat try=1
+	local log="$logs/$2.log" state="$logs/.$2.state" times="$logs/$2.times" t0 rc splat slow try=1
 	local tmo=${boot_tmo:-$boot_timeout}
 	shift 3
 	t0=$(date +%s)
 	while :; do
-		rm -f "$state"
+		rm -f "$state" "$times"
 		vm/run-vm.sh --iommu "$m" --name "$name" --log "$log" \
 			--timeout "$tmo" "$@" \
 			--append "dmabuf_rw.tests=$globs dmabuf_rw.timeout=$test_timeout${debug_append}" \
-			2>"$logs/.run-vm.err" | tap_filter "$state" "$label"
+			2>"$logs/.run-vm.err" | tap_filter "$state" "$label" "$times"
 		rc=${PIPESTATUS[0]}
 		[ "$rc" = 124 ] && [ -n "${boot_tmo:-}" ] && [ "$try" = 1 ] &&
 			[ ! -s "${log%.log}.out" ] || break
@@ -219,7 +237,8 @@ boot() {
 			not_ok "boot [$what]: $results results for a plan of $plan (see $log)"
 		[ -z "$splat" ] || not_ok "kernel [$what]: $splat"
 	fi
-	echo "# [$what] $results tests in $(($(date +%s) - t0)) s; console: $log"
+	slow=$(sort -k2 -nr "$times" 2>/dev/null | head -n 3 | awk '{ printf "%s %s %d s", sep, $1, $2; sep = "," }')
+	echo "# [$what] $results tests in $(($(date +%s) - t0)) s${slow:+ (slowest:$slow)}; console: $log"
 }
 
 # The device-memory beds.  What decides the outcome of a drive -> BAR pair is
