@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * dmabuf-io with real exporters' dma-bufs: copy between the bed drives
- * through a vgem buffer (-d drm:CARD), through one passed in as a
- * descriptor (-d fd:N, as a GPU program would hand it over), and without
+ * through a vgem buffer (-d drm:CARD), through one passed in as an
+ * inherited descriptor (-d fd:N, as a GPU program would hand it over), and without
  * a CPU mapping (--no-cpu-map: verified through the drives, as for VRAM);
  * each destination checked here against the pattern written to the
  * source.  bench -w write from a vgem buffer and from a udmabuf writes the
@@ -88,8 +88,8 @@ static void bench_pattern(int fd, const char *dev, const char *spec)
 int main(void)
 {
 	const char *card = td_vgem_card(), *d0 = t_need_nvme(0), *d1;
-	char drm[80], *dev0 = strdup(d0);
-	int fd0, fd1, dmabuf, excl;
+	char drm[80], spec[32], *dev0 = strdup(d0);
+	int fd0, fd1, dmabuf, passed, excl;
 	struct tt_run r;
 
 	t_require_dmabuf_io();
@@ -104,20 +104,22 @@ int main(void)
 	copy(fd1, "drm: copy without a CPU mapping", "read back through the drives",
 	     (const char *[]){ "-d", drm, "--no-cpu-map", "-s", "4m", "-o", "8m", dev0, d1, NULL });
 
-	/* a dma-buf passed in as descriptor 5: 4 chunks of 512 KiB */
+	/* a dma-buf passed in as an inherited descriptor: 4 chunks of 512 KiB */
 	dmabuf = dmabuf_rw_drm_alloc(card, 2 * MIB);
-	if (dmabuf < 0 || dup2(dmabuf, 5) != 5)
-		t_fail("a vgem dma-buf as descriptor 5: %s", strerror(dmabuf < 0 ? -dmabuf : errno));
+	passed = dmabuf < 0 ? -1 : fcntl(dmabuf, F_DUPFD, 20);	/* no close-on-exec */
+	if (passed < 0)
+		t_fail("a vgem dma-buf to pass: %s", strerror(dmabuf < 0 ? -dmabuf : errno));
+	snprintf(spec, sizeof(spec), "fd:%d", passed);
 	copy(fd1, "fd: copy", "the dma-buf held the source data",
-	     (const char *[]){ "-d", "fd:5", "-b", "512k", "-q", "4", "-s", "4m", "-o", "8m",
+	     (const char *[]){ "-d", spec, "-b", "512k", "-q", "4", "-s", "4m", "-o", "8m",
 			       dev0, d1, NULL });
-	tt_run(&r, "copy", "-d", "fd:5", "-b", "1m", "-q", "4", "-s", "4m", "-o", "8m", dev0, d1,
+	tt_run(&r, "copy", "-d", spec, "-b", "1m", "-q", "4", "-s", "4m", "-o", "8m", dev0, d1,
 	       NULL);
 	if (r.status != 1 || !strstr(r.err, "is too small"))
 		tt_fail(&r, "want a 2 MiB dma-buf refused for 4 x 1 MiB");
 	tt_free(&r);
-	close(5);
-	tt_run(&r, "copy", "-d", "fd:5", "-s", "1m", dev0, d1, NULL);
+	close(passed);
+	tt_run(&r, "copy", "-d", spec, "-s", "1m", dev0, d1, NULL);
 	if (r.status != 1 || !strstr(r.err, "is not open"))
 		tt_fail(&r, "want a closed descriptor refused");
 	tt_free(&r);

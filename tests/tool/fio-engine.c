@@ -8,7 +8,7 @@
  * A vgem GEM buffer (dmabuf_source=drm:CARD) verifies the same way.  A
  * dma-buf without a CPU mapping (dmabuf_no_map) refuses verify with the
  * engine's message, and writes what the dma-buf holds: a udmabuf the test
- * filled, passed in as descriptor 5 (dmabuf_source=fd:5), lands on the
+ * filled, passed in as an inherited descriptor (dmabuf_source=fd:N), lands on the
  * drive, checked here with plain reads.  A job without direct=1 and a file
  * that is not a block device are refused with the engine's message.
  * Needs the image with fio and the engine (make guest builds the engine
@@ -18,39 +18,15 @@
 #include <sys/mman.h>
 #include <linux/dma-buf.h>
 
-#include <dirent.h>
-
 #include "tool-test.h"
+#include "../drm/drm-test.h"
 
 #define FIO	"/usr/bin/fio"
 #define ENGINE	"/usr/lib/fio/dmabuf-engine.so"
 
-/* vgem's card node; its absence fails (CONFIG_DRM_VGEM in kernel/config) */
-static const char *td_card(void)
-{
-	static char card[64];
-	char path[300], link[256];
-	struct dirent *e;
-	ssize_t n;
-	DIR *d = opendir("/sys/class/drm");
-
-	while (d && (e = readdir(d))) {
-		if (strncmp(e->d_name, "card", 4) || strchr(e->d_name, '-'))
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/drm/%s/device/driver", e->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n > 0 && (link[n] = 0, !strcmp(strrchr(link, '/') + 1, "vgem"))) {
-			snprintf(card, sizeof(card), "/dev/dri/%.40s", e->d_name);
-			closedir(d);
-			return card;
-		}
-	}
-	t_missing("the vgem DRM device (CONFIG_DRM_VGEM)");
-}
-
 /*
  * fio writes 4 MiB through a udmabuf it cannot map (dmabuf_no_map) passed
- * in as descriptor 5; the test filled each of its 64 KiB io_u buffers
+ * in as an inherited descriptor; the test filled each of its 64 KiB io_u buffers
  * with the same pattern, so whichever buffer fio used, every 64 KiB on
  * the drive must hold it.
  */
@@ -60,24 +36,28 @@ static void nomap_write(const char *f1)
 	unsigned char *map, *chunk = t_malloc(bs);
 	struct tt_run r;
 	unsigned int i;
+	char spec[48];
 	int buf, fd;
 
 	/* fio asks for depth x bs plus a page of alignment room */
 	buf = dmabuf_rw_udmabuf_create((depth + 1) * bs, NULL);
-	if (buf < 0 || dup2(buf, 5) != 5)
-		t_fail("a udmabuf as descriptor 5: %s", strerror(buf < 0 ? -buf : errno));
-	map = t_mmap(5, (depth + 1) * bs, PROT_READ | PROT_WRITE);
-	t_assert(!t_dmabuf_sync(5, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+	fd = buf < 0 ? -1 : fcntl(buf, F_DUPFD, 20);	/* inherited by fio */
+	if (fd < 0)
+		t_fail("a udmabuf to pass to fio: %s", strerror(buf < 0 ? -buf : errno));
+	snprintf(spec, sizeof(spec), "--dmabuf_source=fd:%d", fd);
+	map = t_mmap(fd, (depth + 1) * bs, PROT_READ | PROT_WRITE);
+	t_assert(!t_dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
 	for (i = 0; i <= depth; i++)
 		t_fill(map + i * bs, bs, 0, 0x6e6f6d61);
-	t_assert(!t_dmabuf_sync(5, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+	t_assert(!t_dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
 	tt_execv(&r, FIO, (const char *[]){ "--name=nomap-write", "--ioengine=external:" ENGINE,
 		f1, "--direct=1", "--rw=write", "--bs=64k", "--iodepth=4",
-		"--size=4m", "--offset=48m", "--dmabuf_source=fd:5", "--dmabuf_no_map=1",
+		"--size=4m", "--offset=48m", spec, "--dmabuf_no_map=1",
 		"--zero_buffers=1", NULL });
 	if (r.status || !strstr(r.out, "WRITE: bw="))
 		tt_fail(&r, "fio with a dma-buf it cannot map failed");
 	tt_free(&r);
+	close(fd);
 	fd = t_open_nvme(1, 0);
 	for (i = 0; i < 64; i++) {
 		if (pread(fd, chunk, bs, (48 << 20) + (uint64_t)i * bs) != (ssize_t)bs)
@@ -87,7 +67,6 @@ static void nomap_write(const char *f1)
 	}
 	printf("fio dmabuf_no_map: 4 MiB written from the dma-buf's contents, verified\n");
 	munmap(map, (depth + 1) * bs);
-	close(5);
 	close(buf);
 	close(fd);
 	free(chunk);
@@ -135,7 +114,7 @@ int main(void)
 	}
 
 	/* a DRM exporter's buffer: vgem */
-	snprintf(src, sizeof(src), "--dmabuf_source=drm:%s", td_card());
+	snprintf(src, sizeof(src), "--dmabuf_source=drm:%s", td_vgem_card());
 	tt_execv(&r, FIO, (const char *[]){ "--name=drm-verify", "--ioengine=external:" ENGINE,
 		f1, "--direct=1", "--rw=randwrite", "--bs=16k", "--iodepth=4", "--iodepth_batch=4",
 		"--size=8m", "--offset=32m", src, "--verify=crc32c", "--do_verify=1",
