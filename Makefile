@@ -85,6 +85,12 @@ $(FIO_ENGINE): fio/dmabuf-engine.c fio/build-engine.sh $(wildcard lib/*.c lib/*.
 bench: kernel test-modules fio-engine
 	@$(MAKE) -s guest
 	@bench/run-bench.sh
+# Guest CPU time per I/O under QEMU -icount, once per IOMMU mode: build/bench/cpu.csv
+# (NO_BUILD=1: the kernel and test modules already built)
+.PHONY: bench-cpu
+bench-cpu: $(if $(filter 1,$(NO_BUILD)),,kernel test-modules)
+	@$(MAKE) -s guest
+	@bench/run-bench-cpu.sh
 # The debug kernel (KASAN, lockdep, kmemleak, DMA API debugging) runs the
 # suite with the IOMMU in strict mode unless MODES says otherwise.
 check-debug:

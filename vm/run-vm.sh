@@ -36,6 +36,15 @@
 #   --name NAME      names the log and the images                 (MODE)
 #   --log FILE       console log                  (build/logs/NAME.log)
 #   --mem MB (1024)  --cpus N (2)
+#   --icount SHIFT[,OPT...]
+#                    deterministic guest time (make bench-cpu): QEMU's
+#                    -icount shift=SHIFT,align=off,sleep=off (OPTs such as
+#                    align=on replace those defaults), so the guest's clock
+#                    advances 2^SHIFT ns per instruction executed and its CPU
+#                    time per operation is an instruction count, not host
+#                    time.  icount needs single-threaded TCG (one host thread
+#                    runs all vCPUs in turn): -accel tcg,thread=single;
+#                    --cpus keeps its meaning.  Not with ACCEL=kvm.
 #   --kernel FILE    (build/kbuild[-$CONFIG]/arch/x86/boot/bzImage)
 #   --initrd FILE    (build/guest/initramfs.cpio.gz)
 #   --fio            the initramfs that also holds fio (slower to boot)
@@ -59,7 +68,7 @@ iommu=strict drives=() append="" timeout=600 name="" log="" mem=1024 cpus=2
 kbuild="$top/build/kbuild${CONFIG:+-$CONFIG}"
 kernel="$kbuild/arch/x86/boot/bzImage"
 initrd="$top/build/guest/initramfs.cpio.gz"
-interactive=0 p2p="" cpu_model=""
+interactive=0 p2p="" cpu_model="" icount=""
 agent="$top/build/guest/host/bar-agent"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -73,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--log)		log=$2; shift ;;
 	--mem)		mem=$2; shift ;;
 	--cpus)		cpus=$2; shift ;;
+	--icount)	icount=$2; shift ;;
 	--kernel)	kernel=$2; shift ;;
 	--initrd)	initrd=$2; shift ;;
 	--fio)		initrd="$top/build/guest/initramfs-fio.cpio.gz" ;;
@@ -104,6 +114,18 @@ esac
 cmdline+=" dmabuf_rw.iommu=$iommu dmabuf_rw.drives=${#drives[@]}${p2p:+ dmabuf_rw.p2p=$p2p}$append"
 
 accel=${ACCEL:-tcg}
+accel_opt=$accel icount_opt=() iopts=""
+if [ -n "$icount" ]; then
+	[[ "$icount" =~ ^[0-9]+(,(align|sleep)=(on|off))*$ ]] ||
+		die "--icount SHIFT[,align=on|off][,sleep=on|off]: e.g. 3"
+	[ "$accel" = tcg ] || die "--icount needs ACCEL=tcg, not $accel"
+	# MTTCG (one host thread per vCPU, QEMU's default) refuses icount
+	accel_opt=tcg,thread=single
+	iopts="shift=$icount"
+	[[ "$icount" == *align=* ]] || iopts+=",align=off"
+	[[ "$icount" == *sleep=* ]] || iopts+=",sleep=off"
+	icount_opt=(-icount "$iopts")
+fi
 cpu=()
 [ "$accel" = kvm ] && cpu=(-cpu host)
 [ -z "$cpu_model" ] || cpu=(-cpu "$cpu_model")
@@ -169,7 +191,7 @@ for i in "${!drives[@]}"; do
 	disks+=(-device "nvme,serial=dmabuf-rw-$i,drive=nvme$i$nvme_bus$opts")
 done
 
-qemu=(${QEMU:-qemu-system-x86_64} -accel "$accel" "${cpu[@]}" "${machine[@]}"
+qemu=(${QEMU:-qemu-system-x86_64} -accel "$accel_opt" "${icount_opt[@]}" "${cpu[@]}" "${machine[@]}"
 	-m "$mem" -smp "$cpus" -nodefaults -display none -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" "${disks[@]}")
 
@@ -187,7 +209,7 @@ if [ "$interactive" = 1 ]; then
 	exit
 fi
 
-say "$name: $iommu IOMMU, ${#drives[@]} drive(s)${p2p:+, $p2p device-memory BARs}, $accel${cpu_model:+ ($cpu_model)}; console: ${log#$top/}"
+say "$name: $iommu IOMMU, ${#drives[@]} drive(s)${p2p:+, $p2p device-memory BARs}, $accel${icount:+ -icount $iopts}${cpu_model:+ ($cpu_model)}; console: ${log#$top/}"
 rm -f "$log" "$results"
 start=$(date +%s)
 timeout -k 5 "$timeout" "${qemu[@]}" -monitor none \

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: MIT
+/*
+ * make bench-cpu: turn the runs (build/bench/cpu-raw.csv) into the result.
+ *
+ *   bench-cpu-table RAW.csv CPU.csv
+ *
+ * RAW.csv has a header and one row per run: boot (the IOMMU mode the guest
+ * was booted in), rep, test (rand4k, seq1m, ...), then dmabuf-io's CSV
+ * columns, of which mode and cpu_us_per_io (user + system time of the
+ * process per I/O; under QEMU -icount an instruction count) are used.
+ * For every (boot, test, mode) the program takes the median, min and max
+ * of the repetitions and writes CPU.csv:
+ *
+ *   boot,test,mode,runs,cpu_us_per_io_median,cpu_us_per_io_min,cpu_us_per_io_max
+ *
+ * and prints per test a table with every cell's spread (max - min) /
+ * median and the ratios of medians: per boot fixed/plain and MODE/fixed,
+ * and MODE/pt-fixed, MODE in this boot over fixed in passthrough, for
+ * every mode other than plain and fixed (dmabuf, and any later one).  The
+ * per-repetition ratios (the modes run interleaved within a repetition)
+ * follow in brackets as [min..max].  Boots, tests and modes keep the order
+ * of RAW.csv, boots in the order none, strict, lazy, pt.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FIELDS	48
+#define MAX_RUNS	64
+#define MAX_GROUPS	256
+#define MAX_NAMES	16
+#define SPREAD_LIMIT	5.0	/* percent: what issue 11 asks of every cell */
+
+struct group {
+	int boot, test, mode;
+	unsigned int n;
+	int rep[MAX_RUNS];
+	double cpu[MAX_RUNS];
+};
+
+static struct group groups[MAX_GROUPS];
+static unsigned int ngroups;
+
+/* names seen, in order; boots sorted by their place in known_boots */
+struct names {
+	char name[MAX_NAMES][32];
+	int n;
+};
+static struct names boots, tests, modes;
+static const char *const known_boots[] = { "none", "strict", "lazy", "pt" };
+
+/* Split a CSV line in place; "quoted" fields lose their quotes. */
+static int csv_split(char *line, char **f)
+{
+	int n = 0;
+	char *p = line, *w;
+
+	line[strcspn(line, "\r\n")] = 0;
+	while (n < MAX_FIELDS) {
+		f[n++] = w = p;
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; )
+				*w++ = *p++;
+			if (*p == '"')
+				p++;
+		} else {
+			while (*p && *p != ',')
+				*w++ = *p++;
+		}
+		if (*p != ',') {
+			*w = 0;
+			break;
+		}
+		*w = 0;
+		p++;
+	}
+	return n;
+}
+
+static int name_find(const struct names *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name))
+			return i;
+	return -1;
+}
+
+static int name_add(struct names *s, const char *name)
+{
+	int i = name_find(s, name);
+
+	if (i >= 0 || s->n == MAX_NAMES)
+		return i;
+	snprintf(s->name[s->n], sizeof(s->name[0]), "%s", name);
+	return s->n++;
+}
+
+static struct group *group_get(int boot, int test, int mode, int create)
+{
+	unsigned int i;
+
+	if (boot < 0 || test < 0 || mode < 0)
+		return NULL;
+	for (i = 0; i < ngroups; i++)
+		if (groups[i].boot == boot && groups[i].test == test && groups[i].mode == mode)
+			return &groups[i];
+	if (!create || ngroups == MAX_GROUPS)
+		return NULL;
+	groups[ngroups] = (struct group){ .boot = boot, .test = test, .mode = mode };
+	return &groups[ngroups++];
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stat3 {
+	double med, min, max;
+	unsigned int n;
+};
+
+static struct stat3 stats(const double *in, unsigned int n)
+{
+	double v[MAX_RUNS];
+	struct stat3 s = { NAN, NAN, NAN, 0 };
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!isnan(in[i]))
+			v[s.n++] = in[i];
+	if (!s.n)
+		return s;
+	qsort(v, s.n, sizeof(v[0]), cmp_double);
+	s.min = v[0];
+	s.max = v[s.n - 1];
+	s.med = s.n % 2 ? v[s.n / 2] : (v[s.n / 2 - 1] + v[s.n / 2]) / 2;
+	return s;
+}
+
+static struct stat3 group_stats(const struct group *g)
+{
+	struct stat3 none = { NAN, NAN, NAN, 0 };
+
+	return g ? stats(g->cpu, g->n) : none;
+}
+
+static double spread(struct stat3 s)
+{
+	return s.n > 1 && s.med > 0 ? (s.max - s.min) / s.med * 100 : 0;
+}
+
+/* One table cell padded to w characters (not bytes: "±" is two bytes). */
+static void col(const char *s, int w)
+{
+	int n = 0;
+	const char *p;
+
+	for (p = s; *p; p++)
+		n += (*p & 0xc0) != 0x80;
+	printf(" %s%*s |", s, w > n ? w - n : 0, "");
+}
+
+static void rule(const int *w, int n)
+{
+	int i, j;
+
+	printf("|");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < w[i] + 2; j++)
+			putchar('-');
+		printf("|");
+	}
+	printf("\n");
+}
+
+/*
+ * a/b as a ratio of medians; when both groups come from one boot, the
+ * per-repetition ratios [min..max] after it.
+ */
+static const char *ratio(const struct group *a, const struct group *b, char *buf, size_t len)
+{
+	struct stat3 sa = group_stats(a), sb = group_stats(b), r;
+	double v[MAX_RUNS];
+	unsigned int i, j, n = 0;
+
+	if (!sa.n || !sb.n || !(sb.med > 0))
+		return "n/a";
+	if (a->boot != b->boot) {
+		snprintf(buf, len, "%.3f", sa.med / sb.med);
+		return buf;
+	}
+	for (i = 0; i < a->n; i++)
+		for (j = 0; j < b->n; j++)
+			if (a->rep[i] == b->rep[j] && b->cpu[j] > 0 && n < MAX_RUNS)
+				v[n++] = a->cpu[i] / b->cpu[j];
+	r = stats(v, n);
+	if (r.n > 1)
+		snprintf(buf, len, "%.3f [%.2f..%.2f]", sa.med / sb.med, r.min, r.max);
+	else
+		snprintf(buf, len, "%.3f", sa.med / sb.med);
+	return buf;
+}
+
+static int read_raw(const char *path)
+{
+	enum { C_BOOT, C_REP, C_TEST, C_MODE, C_CPU, NCOLS };
+	static const char *const col_names[NCOLS] = {
+		"boot", "rep", "test", "mode", "cpu_us_per_io",
+	};
+	char line[4096], *f[MAX_FIELDS], *end;
+	int col[NCOLS], n, i, j, lineno = 1, last = 0, b;
+	FILE *in = fopen(path, "r");
+
+	if (!in) {
+		perror(path);
+		return -1;
+	}
+	if (!fgets(line, sizeof(line), in)) {
+		fprintf(stderr, "%s: empty\n", path);
+		fclose(in);
+		return -1;
+	}
+	n = csv_split(line, f);
+	for (i = 0; i < NCOLS; i++) {
+		for (col[i] = -1, j = 0; j < n; j++)
+			if (!strcmp(f[j], col_names[i]))
+				col[i] = j;
+		if (col[i] < 0) {
+			fprintf(stderr, "%s: no column %s in the header\n", path, col_names[i]);
+			fclose(in);
+			return -1;
+		}
+		if (col[i] > last)
+			last = col[i];
+	}
+	for (b = 0; b < 4; b++)
+		name_add(&boots, known_boots[b]);
+	while (fgets(line, sizeof(line), in)) {
+		struct group *g;
+		double v;
+
+		lineno++;
+		n = csv_split(line, f);
+		if (n <= last) {
+			fprintf(stderr, "%s:%d: %d fields, skipped\n", path, lineno, n);
+			continue;
+		}
+		v = strtod(f[col[C_CPU]], &end);
+		if (end == f[col[C_CPU]]) {
+			fprintf(stderr, "%s:%d: no CPU time, skipped\n", path, lineno);
+			continue;
+		}
+		g = group_get(name_add(&boots, f[col[C_BOOT]]), name_add(&tests, f[col[C_TEST]]),
+			      name_add(&modes, f[col[C_MODE]]), 1);
+		if (!g || g->n == MAX_RUNS)
+			continue;
+		g->rep[g->n] = atoi(f[col[C_REP]]);
+		g->cpu[g->n++] = v;
+	}
+	fclose(in);
+	return 0;
+}
+
+static const char *const test_titles[][2] = {
+	{ "rand4k", "4 KiB random reads, QD32" },
+	{ "seq1m", "1 MiB sequential reads, QD8" },
+};
+
+static void table(int t, double *worst, unsigned int *over)
+{
+	const char *title = tests.name[t];
+	int fixed = name_find(&modes, "fixed"), plain = name_find(&modes, "plain");
+	int pt = name_find(&boots, "pt");
+	int w[3 * MAX_NAMES + 2], nw = 0, b, m;
+	char buf[64];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(test_titles) / sizeof(test_titles[0]); i++)
+		if (!strcmp(test_titles[i][0], title))
+			title = test_titles[i][1];
+	printf("%s (%s): CPU us per I/O, median ±spread\n\n", tests.name[t], title);
+
+	printf("|");
+	col("boot", w[nw++] = 6);
+	for (m = 0; m < modes.n; m++) {
+		snprintf(buf, sizeof(buf), "%s", modes.name[m]);
+		col(buf, w[nw++] = 15);
+	}
+	if (fixed >= 0 && plain >= 0)
+		col("fixed/plain", w[nw++] = 20);
+	for (m = 0; m < modes.n; m++) {
+		if (m == fixed || m == plain || fixed < 0)
+			continue;
+		snprintf(buf, sizeof(buf), "%s/fixed", modes.name[m]);
+		col(buf, w[nw++] = 20);
+		snprintf(buf, sizeof(buf), "%s/pt-fixed", modes.name[m]);
+		col(buf, w[nw++] = 20);
+	}
+	printf("\n");
+	rule(w, nw);
+
+	for (b = 0; b < boots.n; b++) {
+		int any = 0;
+
+		for (m = 0; m < modes.n; m++)
+			any |= !!group_get(b, t, m, 0);
+		if (!any)
+			continue;
+		nw = 0;
+		printf("|");
+		col(boots.name[b], w[nw++]);
+		for (m = 0; m < modes.n; m++) {
+			struct stat3 s = group_stats(group_get(b, t, m, 0));
+
+			if (!s.n) {
+				col("n/a", w[nw++]);
+				continue;
+			}
+			if (spread(s) > *worst)
+				*worst = spread(s);
+			if (spread(s) > SPREAD_LIMIT)
+				(*over)++;
+			snprintf(buf, sizeof(buf), "%.2f ±%.1f%%%s", s.med, spread(s),
+				 spread(s) > SPREAD_LIMIT ? "!" : "");
+			col(buf, w[nw++]);
+		}
+		if (fixed >= 0 && plain >= 0)
+			col(ratio(group_get(b, t, fixed, 0), group_get(b, t, plain, 0),
+				  buf, sizeof(buf)), w[nw++]);
+		for (m = 0; m < modes.n; m++) {
+			if (m == fixed || m == plain || fixed < 0)
+				continue;
+			col(ratio(group_get(b, t, m, 0), group_get(b, t, fixed, 0),
+				  buf, sizeof(buf)), w[nw++]);
+			col(ratio(group_get(b, t, m, 0), group_get(pt, t, fixed, 0),
+				  buf, sizeof(buf)), w[nw++]);
+		}
+		printf("\n");
+	}
+	printf("\n");
+}
+
+static int write_csv(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int b, t, m;
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	fprintf(f, "boot,test,mode,runs,cpu_us_per_io_median,cpu_us_per_io_min,cpu_us_per_io_max\n");
+	for (b = 0; b < boots.n; b++)
+		for (t = 0; t < tests.n; t++)
+			for (m = 0; m < modes.n; m++) {
+				struct stat3 s = group_stats(group_get(b, t, m, 0));
+
+				if (s.n)
+					fprintf(f, "%s,%s,%s,%u,%.3f,%.3f,%.3f\n", boots.name[b],
+						tests.name[t], modes.name[m], s.n, s.med, s.min, s.max);
+			}
+	return fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	double worst = 0;
+	unsigned int over = 0;
+	int t;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: bench-cpu-table RAW.csv CPU.csv\n");
+		return 2;
+	}
+	if (read_raw(argv[1]))
+		return 1;
+	if (!ngroups) {
+		fprintf(stderr, "%s: no runs\n", argv[1]);
+		return 1;
+	}
+	printf("Guest CPU time (user + system) per I/O in us, QEMU -icount: the guest's\n"
+	       "instruction path, not device time.  Cells: median of the runs ±spread\n"
+	       "(max-min)/median (\"!\": over %.0f%%).  Ratios: of medians, within one boot\n"
+	       "followed by [min..max] of the per-repetition ratios; MODE/pt-fixed: MODE in\n"
+	       "this boot over fixed in passthrough (pt).  Lower is better.\n\n", SPREAD_LIMIT);
+	for (t = 0; t < tests.n; t++)
+		table(t, &worst, &over);
+	printf("Largest spread: %.1f%%; cells over %.0f%%: %u\n", worst, SPREAD_LIMIT, over);
+	return write_csv(argv[2]) ? 1 : 0;
+}

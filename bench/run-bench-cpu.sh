@@ -1,0 +1,102 @@
+#!/bin/bash
+# make bench-cpu: guest CPU time per I/O, deterministic enough that 5% shows.
+# Boots the guest once per IOMMU mode under QEMU -icount (vm/run-vm.sh
+# --icount: single-threaded TCG, the guest's clock counts instructions) with
+# one null-co NVMe drive, and runs bench/guest-bench-cpu.sh there: dmabuf-io
+# bench for each test (rand4k: 4 KiB random reads QD32; seq1m: 1 MiB
+# sequential reads QD8) and memory mode, RUNS repetitions, the modes
+# interleaved.  The number is dmabuf-io's "CPU per I/O" (user + system time
+# of its process): under icount the guest's instruction path per I/O, not
+# device time.  IOPS mean nothing here (use make bench).  bench/cpu-table.c
+# takes medians and spreads and prints the table with the ratios.
+#
+# Output in build/bench/: cpu.csv (boot,test,mode,runs and the median, min
+# and max of cpu_us_per_io), cpu-raw.csv (every run), cpu-table.md (what is
+# printed), and per boot the guest's output and console log
+# (cpu-MODE.out, cpu-MODE.log).
+#
+# Environment:
+#   MODES="none strict lazy pt"    IOMMU modes, one boot each
+#   RUNS=3                         repetitions of every run
+#   SECS=2                         guest seconds per run
+#   CPU_MEM_MODES="plain fixed dmabuf"
+#                                  dmabuf-io -m modes (any it knows, e.g. a
+#                                  later "premapped")
+#   CPU_TESTS="rand4k seq1m"       tests
+#   ICOUNT=3                       -icount shift: 2^ICOUNT ns per instruction
+#   CPUS=2                         vCPUs (run in turn by one host thread)
+#   DRIVE=null:8G                  the measured drive (vm/run-vm.sh --drive)
+#   TABLE_ONLY=1                   no boots: tabulate cpu-raw.csv again
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+modes=${MODES:-none strict lazy pt}
+runs=${RUNS:-3}
+secs=${SECS:-2}
+mem_modes=$(echo "${CPU_MEM_MODES:-plain fixed dmabuf}" | tr ', ' '\n\n' | grep . | paste -sd,)
+cpu_tests=$(echo "${CPU_TESTS:-rand4k seq1m}" | tr ', ' '\n\n' | grep . | paste -sd,)
+shift_=${ICOUNT:-3}
+cpus=${CPUS:-2}
+drive=${DRIVE:-null:8G}
+out=build/bench
+say() { printf 'bench-cpu: %s\n' "$*" >&2; }
+
+mkdir -p "$out"
+start=$(date +%s)
+${CC:-cc} -O2 -Wall -Wextra -o "$out/bench-cpu-table" bench/cpu-table.c -lm || exit 1
+
+raw="$out/cpu-raw.csv"
+failed=0
+times=""
+if [ "${TABLE_ONLY:-0}" != 1 ]; then
+	printf 'boot,rep,test,%s\n' "mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us" > "$raw.tmp"
+	nruns=$(( runs * $(echo "$mem_modes" | tr , '\n' | wc -l) * $(echo "$cpu_tests" | tr , '\n' | wc -l) ))
+	for m in $modes; do
+		# a run takes about 1-2 s of host time per guest second on an idle
+		# host; leave room for a loaded one (waiting for build/vm.lock
+		# does not count)
+		tmo=$(( 300 + nruns * (secs + 2) * 6 ))
+		say "$m: $nruns runs of $secs s ($runs x tests $cpu_tests x modes $mem_modes), icount shift=$shift_, $cpus vCPUs"
+		rm -f "$out/cpu-$m.out"
+		t0=$(date +%s)
+		vm/run-vm.sh --iommu "$m" --name "bench-cpu-$m" --log "$out/cpu-$m.log" \
+			--drive "$drive" --icount "$shift_" --cpus "$cpus" --timeout "$tmo" \
+			--append "dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench-cpu.sh dmabuf_rw.bench_reps=$runs dmabuf_rw.bench_secs=$secs dmabuf_rw.bench_modes=$mem_modes dmabuf_rw.bench_tests=$cpu_tests" \
+			2> >(tee "$out/cpu-$m.vm" | grep --line-buffered -E 'waiting|got build|hung|failed' >&2) |
+			sed -u 's/\r$//' | grep --line-buffered -E '^# rep|^error' | sed -u "s/^/  [$m] /"
+		rc=${PIPESTATUS[0]}
+		# the tee of run-vm's messages may lag a moment behind its exit
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			grep -q ' after [0-9]* s' "$out/cpu-$m.vm" 2>/dev/null && break
+			sleep 0.2
+		done
+		# wall time of the boot without the wait for build/vm.lock (run-vm
+		# says "after N s"), else all of it
+		took=$(sed -n 's/.* after \([0-9]*\) s.*/\1/p' "$out/cpu-$m.vm" 2>/dev/null | tail -n1)
+		[ -n "$took" ] || took=$(($(date +%s) - t0))
+		n=$(grep -c '^csv:' "$out/cpu-$m.out")
+		if [ "$rc" != 0 ] || grep -q '^error' "$out/cpu-$m.out" || [ "$n" != "$nruns" ]; then
+			say "$m: guest exit $rc, $n of $nruns runs, $(grep -c '^error' "$out/cpu-$m.out") failed; see $out/cpu-$m.out, $out/cpu-$m.log"
+			failed=1
+		fi
+		sed -n "s/^csv:/$m,/p" "$out/cpu-$m.out" >> "$raw.tmp"
+		say "$m: $n runs in $took s"
+		times="$times $m ${took}s"
+	done
+	mv "$raw.tmp" "$raw"
+fi
+
+{
+	echo "make bench-cpu: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(sed -n 's/^# dmabuf-rw guest: \([^,]*\),.*/\1/p' "$out"/cpu-*.out | head -n1), QEMU TCG -icount shift=$shift_,align=off,sleep=off, $cpus vCPUs, drive $drive"
+	if [ "${TABLE_ONLY:-0}" = 1 ]; then
+		echo "tabulated again from $raw"
+	else
+		echo "$runs runs of $secs s per cell; boots (wall time):$times"
+	fi
+	echo
+	"$out/bench-cpu-table" "$raw" "$out/cpu.csv"
+} > "$out/cpu-table.md" || failed=1
+cat "$out/cpu-table.md"
+say "runs: $raw; medians: $out/cpu.csv; took $(($(date +%s) - start)) s"
+exit $failed
