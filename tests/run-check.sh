@@ -3,6 +3,8 @@
 # mode and run the guest tests there, as one TAP stream:
 #   ok 12 - smoke/rw [strict]
 #   not ok 13 - smoke/udmabuf [strict]     (followed by the test's output)
+# The tests outside p2p/ boot the image with fio (vm/run-vm.sh --fio) when
+# make guest built it: tool/fio-engine needs it.
 # A boot that hangs, dies before the end, or whose console shows a kernel
 # splat (BUG, WARNING, Oops, KASAN, UBSAN, panic, kmemleak leaks, hung
 # task) adds a "not ok" line naming the console log.  Before the end, the
@@ -261,6 +263,8 @@ p2p_boots() {	# MODE: one "CPU GLOBS" line per p2p boot in this mode
 
 debug_append=""
 [ "$debug_loops" != 1 ] || debug_append=" dmabuf_rw.debug=1"
+fio=()
+[ ! -f build/guest/initramfs-fio.cpio.gz ] || fio=(--fio)
 
 # The boots of the tests outside p2p/ in one mode, one "NAME GLOBS" line
 # each: one boot, or with SPLIT one per group and one for the rest.  A
@@ -295,9 +299,9 @@ for m in $modes; do
 	for p in "${parts[@]}"; do
 		part=${p%% *} globs=${p#* }
 		if [ "$part" = - ]; then
-			part="" boot "$m" "check${flavour:+-$flavour}-$m" "$globs"
+			part="" boot "$m" "check${flavour:+-$flavour}-$m" "$globs" "${fio[@]}"
 		else
-			boot "$m" "check${flavour:+-$flavour}-$m-$part" "$globs"
+			boot "$m" "check${flavour:+-$flavour}-$m-$part" "$globs" "${fio[@]}"
 		fi
 	done
 	part=""
