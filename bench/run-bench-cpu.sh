@@ -23,8 +23,15 @@
 #                                  dmabuf-io -m modes (any it knows, e.g. a
 #                                  later "premapped")
 #   CPU_TESTS="rand4k seq1m"       tests
-#   ICOUNT=3                       -icount shift: 2^ICOUNT ns per instruction
-#   CPUS=2                         vCPUs (run in turn by one host thread)
+#   ICOUNT=3                       vm/run-vm.sh --icount: the shift (2^ICOUNT
+#                                  ns per instruction), optionally with
+#                                  QEMU's suboptions (3,sleep=on)
+#   CPUS=1                         vCPUs.  One: single-threaded TCG runs the
+#                                  vCPUs in turn against one virtual clock,
+#                                  so with two a thread's CPU time also counts
+#                                  the instructions the other vCPU ran while
+#                                  both were busy (rand4k spread 3-12% with
+#                                  two, under 1% with one)
 #   DRIVE=null:8G                  the measured drive (vm/run-vm.sh --drive)
 #   TABLE_ONLY=1                   no boots: tabulate cpu-raw.csv again
 set -uo pipefail
@@ -37,7 +44,7 @@ secs=${SECS:-2}
 mem_modes=$(echo "${CPU_MEM_MODES:-plain fixed dmabuf}" | tr ', ' '\n\n' | grep . | paste -sd,)
 cpu_tests=$(echo "${CPU_TESTS:-rand4k seq1m}" | tr ', ' '\n\n' | grep . | paste -sd,)
 shift_=${ICOUNT:-3}
-cpus=${CPUS:-2}
+cpus=${CPUS:-1}
 drive=${DRIVE:-null:8G}
 out=build/bench
 say() { printf 'bench-cpu: %s\n' "$*" >&2; }
@@ -57,7 +64,7 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 		# host; leave room for a loaded one (waiting for build/vm.lock
 		# does not count)
 		tmo=$(( 300 + nruns * (secs + 2) * 6 ))
-		say "$m: $nruns runs of $secs s ($runs x tests $cpu_tests x modes $mem_modes), icount shift=$shift_, $cpus vCPUs"
+		say "$m: $nruns runs of $secs s ($runs x tests $cpu_tests x modes $mem_modes), icount $shift_, $cpus vCPU(s)"
 		rm -f "$out/cpu-$m.out"
 		t0=$(date +%s)
 		vm/run-vm.sh --iommu "$m" --name "bench-cpu-$m" --log "$out/cpu-$m.log" \
@@ -88,7 +95,7 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 fi
 
 {
-	echo "make bench-cpu: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(sed -n 's/^# dmabuf-rw guest: \([^,]*\),.*/\1/p' "$out"/cpu-*.out | head -n1), QEMU TCG -icount shift=$shift_,align=off,sleep=off, $cpus vCPUs, drive $drive"
+	echo "make bench-cpu: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(sed -n 's/^# dmabuf-rw guest: \([^,]*\),.*/\1/p' "$out"/cpu-*.out | head -n1), QEMU TCG -icount $(for m in $modes; do sed -n 's/.*tcg -icount \([^;]*\);.*/\1/p' "$out/cpu-$m.vm" 2>/dev/null; done | head -n1), $cpus vCPU(s), drive $drive"
 	if [ "${TABLE_ONLY:-0}" = 1 ]; then
 		echo "tabulated again from $raw"
 	else
