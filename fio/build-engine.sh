@@ -31,7 +31,7 @@ mkdir -p "$out"
 [ -f /usr/include/liburing.h ] || die "liburing's headers are missing: apt-get install liburing-dev"
 if [ -n "${FIO_SRC:-}" ]; then
 	[ -f "$FIO_SRC/fio.h" ] || die "FIO_SRC=$FIO_SRC is not a fio source tree"
-	ver=$(cat "$FIO_SRC/FIO-VERSION-FILE" 2>/dev/null | sed -n 's/^FIO_VERSION = //p')
+	ver=$(sed -n 's/^FIO_VERSION = //p' "$FIO_SRC/FIO-VERSION-FILE" 2>/dev/null || true)
 	ver=${ver:-"from $FIO_SRC"}
 else
 	ver=$(dpkg-query -W -f='${Version}' fio 2>/dev/null) ||
