@@ -35,7 +35,8 @@ for c in /sys/class/nvme/nvme*; do
 	done
 done
 [ -b "$dev" ] || { echo "error: no NVMe drive 0 (serial dmabuf-rw-0)"; exit 1; }
-echo "# bench-cpu on $dev: $reps x $secs s per run, modes $modes, tests $tests"
+q=/sys/block/${dev#/dev/}/queue
+echo "# bench-cpu on $dev: $reps x $secs s per run, modes $modes, tests $tests; queue limits: max_sectors_kb $(cat $q/max_sectors_kb), max_segments $(cat $q/max_segments), max_segment_size $(cat $q/max_segment_size)"
 
 run_tool() {	# REP TEST ARGS...
 	rep=$1 test=$2
