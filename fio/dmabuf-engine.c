@@ -122,6 +122,7 @@ struct dmabuf_data {
 	struct io_u **retry;		/* completed with -EAGAIN, to be reissued */
 	unsigned int nr_retry;
 	unsigned int *again;		/* per io_u index: consecutive -EAGAIN */
+	unsigned long long reissued;	/* -EAGAIN completions reissued */
 	unsigned int sq_retries;	/* reissue SQEs in the SQ ring, not submitted */
 	unsigned int depth;
 };
@@ -197,6 +198,9 @@ static void dmabuf_cleanup(struct thread_data *td)
 
 	if (!dd)
 		return;
+	if (dd->reissued)
+		log_info("dmabuf: %llu -EAGAIN completions reissued (the exporter moved "
+			 "the buffer)\n", dd->reissued);
 	if (dd->ring.ring_fd > 0)
 		io_uring_queue_exit(&dd->ring);
 	free(dd->events);
@@ -574,6 +578,7 @@ static unsigned int dmabuf_reap(struct thread_data *td, unsigned int have,
 		    ++dd->again[io_u->index] < DMABUF_EAGAIN_MAX) {
 			/* documented: the mapping was invalidated under the I/O */
 			dd->retry[dd->nr_retry++] = io_u;
+			dd->reissued++;
 			continue;
 		}
 		io_u->error = 0;
