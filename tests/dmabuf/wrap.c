@@ -55,8 +55,7 @@ int main(void)
 	unsigned char *map, *win, *host;
 	int dev, fd, ret;
 
-	if (dmabuf_rw_probe())
-		t_fail("kernel lacks dma-buf registered buffers");
+	t_require_dmabuf_io();
 	dev = mover_open();
 	if (ioctl(dev, DMABUF_MOVER_CREATE, &c))
 		t_fail("DMABUF_MOVER_CREATE F_WRAP: %s", strerror(errno));

@@ -30,8 +30,7 @@ int main(void)
 	void *mem = t_malloc(LEN), *other = t_malloc(LEN);
 	int fd, ret;
 
-	if (dmabuf_rw_probe())
-		t_fail("kernel lacks dma-buf registered buffers");
+	t_require_dmabuf_io();
 	fd = t_open_nvme(0, 0);
 	if (io_uring_queue_init(4, &ring, 0) || io_uring_register_buffers_sparse(&ring, 1))
 		t_fail("ring setup");

@@ -110,8 +110,7 @@ int main(void)
 	unsigned long reads = 0;
 	int fd, buf, ret, kids = 0;
 
-	if (dmabuf_rw_probe())
-		t_fail("kernel lacks dma-buf registered buffers");
+	t_require_dmabuf_io();
 	ctrl = nvme_ctrl_dir(0);
 	if (!ctrl)
 		t_fail("no sysfs controller for drive 0");
