@@ -2,12 +2,13 @@
 /*
  * make bench-cpu: turn the runs (build/bench/cpu-raw.csv) into the result.
  *
- *   bench-cpu-table RAW.csv CPU.csv
+ *   bench-cpu-table RAW.csv CPU.csv [COLUMN]
  *
  * RAW.csv has a header and one row per run: boot (the IOMMU mode the guest
  * was booted in), rep, test (rand4k, seq1m, ...), then dmabuf-io's CSV
  * columns, of which mode and cpu_us_per_io (user + system time of the
- * process per I/O; under QEMU -icount an instruction count) are used.
+ * process per I/O; under QEMU -icount an instruction count) are used, or
+ * instead of the latter COLUMN, e.g. sys_us_per_io.
  * For every (boot, test, mode) the program takes the median, min and max
  * of the repetitions and writes CPU.csv:
  *
@@ -207,11 +208,13 @@ static const char *ratio(const struct group *a, const struct group *b, char *buf
 	return buf;
 }
 
+static const char *value_col = "cpu_us_per_io";
+
 static int read_raw(const char *path)
 {
 	enum { C_BOOT, C_REP, C_TEST, C_MODE, C_CPU, NCOLS };
-	static const char *const col_names[NCOLS] = {
-		"boot", "rep", "test", "mode", "cpu_us_per_io",
+	const char *const col_names[NCOLS] = {
+		"boot", "rep", "test", "mode", value_col,
 	};
 	char line[4096], *f[MAX_FIELDS], *end;
 	int col[NCOLS], n, i, j, lineno = 1, last = 0, b;
@@ -252,10 +255,8 @@ static int read_raw(const char *path)
 			continue;
 		}
 		v = strtod(f[col[C_CPU]], &end);
-		if (end == f[col[C_CPU]]) {
-			fprintf(stderr, "%s:%d: no CPU time, skipped\n", path, lineno);
-			continue;
-		}
+		if (end == f[col[C_CPU]])
+			continue;	/* not measured in this run */
 		g = group_get(name_add(&boots, f[col[C_BOOT]]), name_add(&tests, f[col[C_TEST]]),
 			      name_add(&modes, f[col[C_MODE]]), 1);
 		if (!g || g->n == MAX_RUNS)
@@ -284,7 +285,7 @@ static void table(int t, double *worst, unsigned int *over)
 	for (i = 0; i < sizeof(test_titles) / sizeof(test_titles[0]); i++)
 		if (!strcmp(test_titles[i][0], title))
 			title = test_titles[i][1];
-	printf("%s (%s): CPU us per I/O, median ±spread\n\n", tests.name[t], title);
+	printf("%s (%s): us per I/O, median ±spread\n\n", tests.name[t], title);
 
 	printf("|");
 	col("boot", w[nw++] = 6);
@@ -374,21 +375,27 @@ int main(int argc, char **argv)
 	unsigned int over = 0;
 	int t;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: bench-cpu-table RAW.csv CPU.csv\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: bench-cpu-table RAW.csv CPU.csv [COLUMN]\n");
 		return 2;
 	}
+	if (argc == 4)
+		value_col = argv[3];
 	if (read_raw(argv[1]))
 		return 1;
 	if (!ngroups) {
 		fprintf(stderr, "%s: no runs\n", argv[1]);
 		return 1;
 	}
-	printf("Guest CPU time (user + system) per I/O in us, QEMU -icount: the guest's\n"
-	       "instruction path, not device time.  Cells: median of the runs ±spread\n"
-	       "(max-min)/median (\"!\": over %.0f%%).  Ratios: of medians, within one boot\n"
-	       "followed by [min..max] of the per-repetition ratios; MODE/pt-fixed: MODE in\n"
-	       "this boot over fixed in passthrough (pt).  Lower is better.\n\n", SPREAD_LIMIT);
+	if (strcmp(value_col, "cpu_us_per_io"))
+		printf("%s of the guest's benchmarking process, QEMU -icount.\n", value_col);
+	else
+		printf("Guest CPU time (user + system) per I/O in us, QEMU -icount: the guest's\n"
+		       "instruction path, not device time.\n");
+	printf("Cells: median of the runs ±spread (max-min)/median (\"!\": over %.0f%%).\n"
+	       "Ratios: of medians, within one boot followed by [min..max] of the\n"
+	       "per-repetition ratios; MODE/pt-fixed: MODE in this boot over fixed in\n"
+	       "passthrough (pt).  Lower is better.\n\n", SPREAD_LIMIT);
 	for (t = 0; t < tests.n; t++)
 		table(t, &worst, &over);
 	printf("Largest spread: %.1f%%; cells over %.0f%%: %u\n", worst, SPREAD_LIMIT, over);

@@ -95,12 +95,18 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 fi
 
 {
-	echo "make bench-cpu: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(sed -n 's/^# dmabuf-rw guest: \([^,]*\),.*/\1/p' "$out"/cpu-*.out | head -n1), QEMU TCG -icount $(for m in $modes; do sed -n 's/.*tcg -icount \([^;]*\);.*/\1/p' "$out/cpu-$m.vm" 2>/dev/null; done | head -n1), $cpus vCPU(s), drive $drive"
+	# the kernel each boot ran ("7.3.4+ #5"): a rebuild between boots shows
+	kernels=$(for m in $modes; do
+		sed -n 's/.*Linux version \([^ ]*\) .* \(#[0-9]*\) .*/\1 \2/p' "$out/cpu-$m.log" 2>/dev/null | head -n1
+	done | sort -u)
+	echo "make bench-cpu: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(echo "$kernels" | paste -sd/ | sed 's|/| / |g'), QEMU TCG -icount $(for m in $modes; do sed -n 's/.*tcg -icount \([^;]*\);.*/\1/p' "$out/cpu-$m.vm" 2>/dev/null; done | head -n1), $cpus vCPU(s), drive $drive"
 	if [ "${TABLE_ONLY:-0}" = 1 ]; then
 		echo "tabulated again from $raw"
 	else
 		echo "$runs runs of $secs s per cell; boots (wall time):$times"
 	fi
+	[ "$(echo "$kernels" | wc -l)" -le 1 ] ||
+		echo "WARNING: the boots ran different kernels (rebuilt meanwhile): the table compares them"
 	echo
 	"$out/bench-cpu-table" "$raw" "$out/cpu.csv"
 } > "$out/cpu-table.md" || failed=1
