@@ -8,8 +8,9 @@
  * A vgem GEM buffer (dmabuf_source=drm:CARD) verifies the same way.  A
  * dma-buf without a CPU mapping (dmabuf_no_map) refuses verify with the
  * engine's message, and writes what the dma-buf holds: a udmabuf the test
- * filled, passed in as an inherited descriptor (dmabuf_source=fd:N), lands on the
- * drive, checked here with plain reads.  A job without direct=1 and a file
+ * filled, passed in as an inherited descriptor (dmabuf_source=fd:N),
+ * lands on the drive, checked here with plain reads.  Batched submission
+ * survives a buffer the exporter keeps moving (dmabuf-mover).  A job without direct=1 and a file
  * that is not a block device are refused with the engine's message.
  * Needs the image with fio and the engine (make guest builds the engine
  * when fio is installed; vm/run-vm.sh --fio): their absence fails.
@@ -18,8 +19,11 @@
 #include <sys/mman.h>
 #include <linux/dma-buf.h>
 
+#include <signal.h>
+
 #include "tool-test.h"
 #include "../drm/drm-test.h"
+#include "../inval/mover.h"
 
 #define FIO	"/usr/bin/fio"
 #define ENGINE	"/usr/lib/fio/dmabuf-engine.so"
@@ -70,6 +74,52 @@ static void nomap_write(const char *f1)
 	close(buf);
 	close(fd);
 	free(chunk);
+}
+
+/*
+ * Batched submission while the exporter moves the buffer: a dmabuf-mover
+ * dma-buf (tests/modules) passed in, moved by a child as fast as it can
+ * while fio reads into it for 3 s with iodepth_batch 8.  Reissuing an io_u
+ * after -EAGAIN used to submit SQEs fio had queued but not committed, and
+ * the engine then spun in .commit forever: here fio runs under timeout(1).
+ * (No verify: the mover copies pages without coordinating with CPU
+ * writers, so fio's fill could race a move.)
+ */
+static void moving_batches(const char *f1)
+{
+	int dev = mover_open(), buf, fd;
+	struct tt_run r;
+	char spec[48];
+	pid_t mover;
+
+	buf = mover_create(dev, 1 << 20);
+	fd = fcntl(buf, F_DUPFD, 20);	/* inherited by fio */
+	if (fd < 0)
+		t_fail("F_DUPFD: %s", strerror(errno));
+	snprintf(spec, sizeof(spec), "--dmabuf_source=fd:%d", fd);
+	mover = fork();
+	if (mover < 0)
+		t_fail("fork: %s", strerror(errno));
+	if (!mover) {
+		for (;;)
+			mover_move(dev, buf, 1000);
+	}
+	tt_execv(&r, "/usr/bin/timeout", (const char *[]){ "60", FIO, "--name=moving-batches",
+		"--ioengine=external:" ENGINE, f1, "--direct=1", "--rw=randread", "--bs=4k",
+		"--iodepth=16", "--iodepth_batch=8", "--iodepth_batch_complete_min=1",
+		"--size=8m", "--time_based=1", "--runtime=3", spec, NULL });
+	kill(mover, SIGKILL);
+	waitpid(mover, NULL, 0);
+	if (r.status == 124 || r.status == 128 + SIGTERM)
+		tt_fail(&r, "fio hung while the buffer moved (killed after 60 s)");
+	if (r.status || !strstr(r.out, "err= 0") || !strstr(r.out, "READ: bw="))
+		tt_fail(&r, "fio failed while the buffer moved");
+	printf("fio iodepth_batch=8 while the buffer moved: ok%s\n",
+	       strstr(r.out, "completions reissued") ? " (-EAGAIN completions reissued)" : "");
+	tt_free(&r);
+	close(fd);
+	close(buf);
+	close(dev);
 }
 
 /* fio exits non-zero on a verify failure (verify_fatal); the read-back ran */
@@ -130,6 +180,7 @@ int main(void)
 		tt_fail(&r, "want verify refused for a dma-buf without a CPU mapping");
 	tt_free(&r);
 	nomap_write(f1);
+	moving_batches(f1);
 
 	/* buffered: refused by the engine */
 	tt_execv(&r, FIO, (const char *[]){ "--name=buffered", "--ioengine=external:" ENGINE,
