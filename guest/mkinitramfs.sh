@@ -68,8 +68,12 @@ root="$dir/root"
 rm -rf "$root"
 skeleton "$root"
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,root,tests}
-cp /bin/busybox "$root/bin/busybox"
-for applet in $(/bin/busybox --list-full); do
+# install-deps.sh leaves a user's own busybox alone and unpacks Debian's
+# static one into build/ instead.
+bb=$top/build/busybox-static/bin/busybox
+[ -x "$bb" ] || bb=/bin/busybox
+cp "$bb" "$root/bin/busybox"
+for applet in $("$bb" --list-full); do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 install -m 755 "$top/guest/init" "$root/init"

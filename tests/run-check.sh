@@ -83,6 +83,11 @@ fi
 
 start=$(date +%s)
 mkdir -p "$logs"
+
+# Host-side tests first (tests/host/run.sh): no root, no VM.
+tests/host/run.sh "$n" | tee "$logs/host.tap" | grep -v '^# host: '
+read -r hp hf hs < <(sed -n 's/^# host: //p' "$logs/host.tap"; echo 0 1 0)
+n=$((n + hp + hf + hs)) pass=$((pass + hp)) fail=$((fail + hf)) skip=$((skip + hs))
 : > "$skips"
 if [ "${NO_BUILD:-0}" != 1 ]; then
 	echo "# building kernel${flavour:+ ($flavour)} and guest (log: $logs/build.log)"
@@ -175,7 +180,7 @@ any_selected() {
 	done
 	return 1
 }
-all_tests=$(ls tests/*/*.c | sed -n 's|^tests/\([^/]*\)/\([^/]*\)\.c$|\1/\2|p' | grep -v '^lib/')
+all_tests=$(ls tests/*/*.c | sed -n 's|^tests/\([^/]*\)/\([^/]*\)\.c$|\1/\2|p' | grep -v '^\(lib\|host\)/')
 other_areas=$(echo "$all_tests" | cut -d/ -f1 | sort -u | grep -vx p2p | sed 's/^/!/' | paste -sd,)
 
 # One boot: TAP label (IOMMU mode first), name of its logs and images,
