@@ -3,9 +3,10 @@
 # configurations: the test kernel's (into build/kbuild-series, so
 # build/kbuild stays as it is) and one without dma-buf support
 # (tinyconfig + kernel/config/no-dmabuf.config, nvme as a module, into
-# build/kbuild-series-nodmabuf).  Then run checkpatch on the whole series.  The commits are checked out in build/linux itself so
-# that ccache hits for every file a patch does not change; the tree is put
-# back on its branch afterwards.
+# build/kbuild-series-nodmabuf).  Then run checkpatch on the whole series.
+# The commits are checked out in build/linux itself so that ccache hits for
+# every file a patch does not change; the tree is put back on its branch
+# afterwards.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +37,7 @@ kmake() { make -C "$tree" O="$1" CC="$cc" HOSTCC="$cc" -j"$(nproc)" -s "${@:2}";
 nodma="$obj-nodmabuf"
 mkdir -p "$obj" "$nodma"
 cp "$top/build/kbuild/.config" "$obj/.config"
+commits=$(git -C "$tree" rev-list --reverse base..HEAD)
 # The base has what the fragment asks for; the series must keep it so.
 git -C "$tree" checkout -q --detach base
 kmake "$nodma" tinyconfig >/dev/null
@@ -45,7 +47,7 @@ kmake "$nodma" olddefconfig >/dev/null
 grep -q '^CONFIG_DMA_SHARED_BUFFER=y' "$nodma/.config" &&
 	{ say "no-dmabuf.config: something selects DMA_SHARED_BUFFER"; exit 1; }
 fail=0
-for c in $(git -C "$tree" rev-list --reverse base..HEAD); do
+for c in $commits; do
 	subj=$(git -C "$tree" log -1 --format=%s "$c")
 	git -C "$tree" checkout -q --detach "$c"
 	for o in "$obj" "$nodma"; do
