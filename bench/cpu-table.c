@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench-util.h"
+
 #define MAX_FIELDS	48
 #define MAX_RUNS	64
 #define MAX_GROUPS	256
@@ -50,34 +52,6 @@ struct names {
 };
 static struct names boots, tests, modes;
 static const char *const known_boots[] = { "none", "strict", "lazy", "pt" };
-
-/* Split a CSV line in place; "quoted" fields lose their quotes. */
-static int csv_split(char *line, char **f)
-{
-	int n = 0;
-	char *p = line, *w;
-
-	line[strcspn(line, "\r\n")] = 0;
-	while (n < MAX_FIELDS) {
-		f[n++] = w = p;
-		if (*p == '"') {
-			for (p++; *p && *p != '"'; )
-				*w++ = *p++;
-			if (*p == '"')
-				p++;
-		} else {
-			while (*p && *p != ',')
-				*w++ = *p++;
-		}
-		if (*p != ',') {
-			*w = 0;
-			break;
-		}
-		*w = 0;
-		p++;
-	}
-	return n;
-}
 
 static int name_find(const struct names *s, const char *name)
 {
@@ -112,13 +86,6 @@ static struct group *group_get(int boot, int test, int mode, int create)
 		return NULL;
 	groups[ngroups] = (struct group){ .boot = boot, .test = test, .mode = mode };
 	return &groups[ngroups++];
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 struct stat3 {
@@ -157,16 +124,6 @@ static double spread(struct stat3 s)
 }
 
 /* One table cell padded to w characters (not bytes: "±" is two bytes). */
-static void col(const char *s, int w)
-{
-	int n = 0;
-	const char *p;
-
-	for (p = s; *p; p++)
-		n += (*p & 0xc0) != 0x80;
-	printf(" %s%*s |", s, w > n ? w - n : 0, "");
-}
-
 static void rule(const int *w, int n)
 {
 	int i, j;
@@ -229,7 +186,7 @@ static int read_raw(const char *path)
 		fclose(in);
 		return -1;
 	}
-	n = csv_split(line, f);
+	n = csv_split(line, f, MAX_FIELDS);
 	for (i = 0; i < NCOLS; i++) {
 		for (col[i] = -1, j = 0; j < n; j++)
 			if (!strcmp(f[j], col_names[i]))
@@ -249,7 +206,7 @@ static int read_raw(const char *path)
 		double v;
 
 		lineno++;
-		n = csv_split(line, f);
+		n = csv_split(line, f, MAX_FIELDS);
 		if (n <= last) {
 			fprintf(stderr, "%s:%d: %d fields, skipped\n", path, lineno, n);
 			continue;

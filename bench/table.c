@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench-util.h"
+
 #define MAX_FIELDS	40
 #define MAX_RUNS	64
 #define MAX_GROUPS	128
@@ -46,34 +48,6 @@ struct group {
 static struct group groups[MAX_GROUPS];
 static unsigned int ngroups;
 
-/* Split a CSV line in place; "quoted" fields lose their quotes. */
-static int csv_split(char *line, char **f)
-{
-	int n = 0;
-	char *p = line, *w;
-
-	line[strcspn(line, "\r\n")] = 0;
-	while (n < MAX_FIELDS) {
-		f[n++] = w = p;
-		if (*p == '"') {
-			for (p++; *p && *p != '"'; )
-				*w++ = *p++;
-			if (*p == '"')
-				p++;
-		} else {
-			while (*p && *p != ',')
-				*w++ = *p++;
-		}
-		if (*p != ',') {
-			*w = 0;
-			break;
-		}
-		*w = 0;
-		p++;
-	}
-	return n;
-}
-
 static struct group *group_get(const char *boot, const char *test, const char *mode, int create)
 {
 	unsigned int i;
@@ -99,13 +73,6 @@ static double num(const char *s)
 		return NAN;
 	v = strtod(s, &end);
 	return end == s ? NAN : v;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 struct stat3 {
@@ -155,16 +122,6 @@ static const char *cell(struct stat3 s, double scale, const char *fmt, char *buf
 }
 
 /* One table cell padded to w characters (not bytes: "±" is two bytes). */
-static void col(const char *s, int w)
-{
-	int n = 0;
-	const char *p;
-
-	for (p = s; *p; p++)
-		n += (*p & 0xc0) != 0x80;
-	printf(" %s%*s |", s, w > n ? w - n : 0, "");
-}
-
 static const char *ratio(double a, double b, char *buf, size_t len)
 {
 	if (isnan(a) || isnan(b) || !b)
@@ -218,7 +175,7 @@ static int read_raw(const char *path)
 		fprintf(stderr, "%s: empty\n", path);
 		return -1;
 	}
-	n = csv_split(line, f);
+	n = csv_split(line, f, MAX_FIELDS);
 	for (i = 0; i < NCOLS; i++) {
 		for (col[i] = -1, j = 0; j < n; j++)
 			if (!strcmp(f[j], col_names[i]))
@@ -232,7 +189,7 @@ static int read_raw(const char *path)
 		struct group *g;
 
 		lineno++;
-		n = csv_split(line, f);
+		n = csv_split(line, f, MAX_FIELDS);
 		if (n <= col[C_P999]) {
 			fprintf(stderr, "%s:%d: %d fields, skipped\n", path, lineno, n);
 			continue;
