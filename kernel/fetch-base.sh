@@ -68,7 +68,13 @@ SRC
 			cp "$cache" "$out/$DEB"
 			got="cache:../shared/cache"
 		else
-			say "no $DEB in ../shared/cache either; set KERNEL_SRC=/path/to/linux-7.3"
+			say "no $DEB in ../shared/cache either.  Any of these works:"
+			say "  - put $DEB (SHA-256 $SHA256,"
+			say "    Debian package $PKG version $VER, suite trixie-backports)"
+			say "    into $out/ or ../shared/cache/ and run this again;"
+			say "  - KERNEL_SRC=/path/to/linux-7.3.4 (an unpacked tree) or"
+			say "    KERNEL_SRC=/path/to/linux-7.3.4.tar.xz (kernel.org's v7.3.4 tarball):"
+			say "    the series applies to 7.3.4 with git am"
 			exit 1
 		fi
 	fi
