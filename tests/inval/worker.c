@@ -56,7 +56,7 @@ int main(void)
 	uint64_t off[QD];
 	struct dmabuf_mover_stats st;
 	struct io_uring ring;
-	unsigned char *map, *pat;
+	unsigned char *map;
 	int fd, ret, inflight = 0, busy[QD] = { 0 };
 	pthread_t thr;
 
@@ -65,10 +65,7 @@ int main(void)
 	buf = mover_create(dev, BUF_SIZE);
 	map = t_mmap(buf, BUF_SIZE, PROT_READ | PROT_WRITE);
 	fd = t_open_nvme(0, 0);
-	pat = t_malloc(AREA);
-	t_fill(pat, AREA, 0, SEED);
-	if (pwrite(fd, pat, AREA, 0) != (ssize_t)AREA)
-		t_fail("pwrite: %s", strerror(errno));
+	t_fill_dev(fd, 0, AREA, SEED);
 	if (io_uring_queue_init(QD, &ring, 0) || io_uring_register_buffers_sparse(&ring, 1))
 		t_fail("ring setup");
 	ret = dmabuf_rw_register_dmabuf(&ring, 0, buf, fd);

@@ -101,6 +101,17 @@ static void t_whence(const uint8_t *p, size_t len, size_t i, uint64_t pos,
 		snprintf(out, outlen, "not this pattern (stale or foreign data)");
 }
 
+void t_fill_dev(int fd, uint64_t off, size_t len, uint32_t seed)
+{
+	void *pat = t_malloc(len);
+
+	t_fill(pat, len, off, seed);
+	if (pwrite(fd, pat, len, off) != (ssize_t)len)
+		t_fail("writing the pattern to the drive at %llu: %s",
+		       (unsigned long long)off, strerror(errno));
+	free(pat);
+}
+
 int t_verify(const void *buf, size_t len, uint64_t pos, uint32_t seed,
 	     const char *what)
 {

@@ -82,6 +82,9 @@ void t_fill(void *buf, size_t len, uint64_t pos, uint32_t seed);
 int t_verify(const void *buf, size_t len, uint64_t pos, uint32_t seed,
 	     const char *what);
 
+/* Write the pattern for [off, off + len) of the drive fd; fails the test on error. */
+void t_fill_dev(int fd, uint64_t off, size_t len, uint32_t seed);
+
 /* Memory. */
 void *t_malloc(size_t size);			/* page aligned, zeroed */
 void *t_mmap(int fd, size_t size, int prot);	/* MAP_SHARED at offset 0 */

@@ -36,7 +36,7 @@ int main(void)
 {
 	struct dmabuf_mover_stats st;
 	struct io_uring ring;
-	unsigned char *map, *pat;
+	unsigned char *map;
 	char *ctrl, link[PATH_MAX], pci[PATH_MAX];
 	int dev, buf, fd, ret, ok = 0, failed = 0;
 
@@ -53,10 +53,7 @@ int main(void)
 	buf = mover_create(dev, BUF_SIZE);
 	map = t_mmap(buf, BUF_SIZE, PROT_READ | PROT_WRITE);
 	fd = t_open_nvme(1, 0);
-	pat = t_malloc(BUF_SIZE);
-	t_fill(pat, BUF_SIZE, 0, SEED);
-	if (pwrite(fd, pat, BUF_SIZE, 0) != (ssize_t)BUF_SIZE)
-		t_fail("pwrite: %s", strerror(errno));
+	t_fill_dev(fd, 0, BUF_SIZE, SEED);
 
 	if (io_uring_queue_init(QD, &ring, 0) || io_uring_register_buffers_sparse(&ring, 1))
 		t_fail("ring setup");

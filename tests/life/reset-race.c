@@ -106,7 +106,7 @@ int main(void)
 	struct dmabuf_mover_stats st;
 	struct io_uring ring;
 	pthread_t rt, mt;
-	unsigned char *map, *pat;
+	unsigned char *map;
 	unsigned long reads = 0;
 	int fd, buf, ret, kids = 0;
 
@@ -116,10 +116,7 @@ int main(void)
 		t_fail("no sysfs controller for drive 0");
 	dev = mover_open();
 	fd = t_open_nvme(0, 0);
-	pat = t_malloc(AREA);
-	t_fill(pat, AREA, 0, SEED);
-	if (pwrite(fd, pat, AREA, 0) != (ssize_t)AREA)
-		t_fail("pwrite: %s", strerror(errno));
+	t_fill_dev(fd, 0, AREA, SEED);
 	buf = mover_create(dev, BUF_SIZE);
 	map = t_mmap(buf, BUF_SIZE, PROT_READ | PROT_WRITE);
 	if (io_uring_queue_init(4, &ring, 0) || io_uring_register_buffers_sparse(&ring, 1))

@@ -46,7 +46,7 @@ int main(void)
 	unsigned long ios = 0, eagain = 0, errors = 0;
 	struct dmabuf_mover_stats st;
 	struct io_uring ring;
-	unsigned char *map, *pat;
+	unsigned char *map;
 	uint64_t seed = 42;
 	unsigned int lbs;
 	pthread_t thr;
@@ -66,10 +66,7 @@ int main(void)
 	fd = t_open_nvme(0, 0);
 	lbs = t_dev_lbsize(fd);
 
-	pat = t_malloc(AREA);
-	t_fill(pat, AREA, 0, SEED);
-	if (pwrite(fd, pat, AREA, 0) != (ssize_t)AREA)
-		t_fail("pwrite: %s", strerror(errno));
+	t_fill_dev(fd, 0, AREA, SEED);
 
 	if (io_uring_queue_init(QD, &ring, 0) || io_uring_register_buffers_sparse(&ring, 1))
 		t_fail("ring setup");
