@@ -100,6 +100,62 @@ int dmabuf_rw_register_uaddr(struct io_uring *ring, unsigned int slot,
 	return dmabuf_rw_update_one(ring, slot, &desc);
 }
 
+int dmabuf_rw_register_premapped(struct io_uring *ring, unsigned int slot,
+				 void *addr, size_t len, int target_fd)
+{
+	struct io_uring_regbuf_desc desc = {
+		.type		= IO_REGBUF_TYPE_UADDR,
+		.flags		= IO_REGBUF_F_TARGET,
+		.uaddr		= (uintptr_t)addr,
+		.size		= len,
+		.target_fd	= target_fd,
+	};
+
+	return dmabuf_rw_update_one(ring, slot, &desc);
+}
+
+/*
+ * The ring's fdinfo lists every buffer slot, one line each:
+ *	"%5u: 0x<addr>/<len>[ premapped]" or "%5u: <none>"
+ * after a "UserBufs:" line.
+ */
+int dmabuf_rw_buffer_premapped(struct io_uring *ring, unsigned int slot)
+{
+	char path[64], line[256];
+	int ret = -ENOENT, in_bufs = 0;
+	FILE *f;
+
+	if (ring->ring_fd < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ring->ring_fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int n;
+		char *rest;
+
+		if (!strncmp(line, "UserBufs:", 9)) {
+			in_bufs = 1;
+			continue;
+		}
+		if (!in_bufs)
+			continue;
+		if (sscanf(line, " %u:", &n) != 1)
+			break;		/* past the buffer table */
+		if (n != slot)
+			continue;
+		rest = strchr(line, ':') + 1;
+		if (strstr(rest, "<none>"))
+			ret = -ENOENT;
+		else
+			ret = strstr(rest, " premapped") != NULL;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
 int dmabuf_rw_clear_buffer(struct io_uring *ring, unsigned int slot)
 {
 	struct io_uring_regbuf_desc desc = { .type = IO_REGBUF_TYPE_EMPTY };

@@ -25,9 +25,9 @@
 #include <liburing.h>
 #include <dmabuf-rw/uapi.h>
 
-/* The library's version: DMABUF_RW_CHECK_VERSION(1, 1) is true from 1.1 on. */
+/* The library's version: DMABUF_RW_CHECK_VERSION(1, 2) is true from 1.2 on. */
 #define DMABUF_RW_VERSION_MAJOR	1
-#define DMABUF_RW_VERSION_MINOR	1
+#define DMABUF_RW_VERSION_MINOR	2
 #define DMABUF_RW_CHECK_VERSION(major, minor) \
 	(DMABUF_RW_VERSION_MAJOR > (major) || \
 	 (DMABUF_RW_VERSION_MAJOR == (major) && DMABUF_RW_VERSION_MINOR >= (minor)))
@@ -52,6 +52,25 @@ int dmabuf_rw_register_dmabuf(struct io_uring *ring, unsigned int slot,
 /* Register user memory in slot through the same descriptor path. */
 int dmabuf_rw_register_uaddr(struct io_uring *ring, unsigned int slot,
 			     void *addr, size_t len);
+
+/*
+ * Register user memory in slot and ask target_fd (O_DIRECT) to map it once
+ * for its device (IO_REGBUF_F_TARGET).  It stays an ordinary registered
+ * buffer (io_uring_prep_read_fixed() with pointers); READ_FIXED and
+ * WRITE_FIXED on target_fd use the long-lived mapping when the platform
+ * allows one, see dmabuf_rw_buffer_premapped().  -EINVAL from a kernel
+ * without the extension.
+ */
+int dmabuf_rw_register_premapped(struct io_uring *ring, unsigned int slot,
+				 void *addr, size_t len, int target_fd);
+
+/*
+ * 1 if slot holds memory mapped once for its target, 0 if it is mapped per
+ * I/O (no target, or the platform needs bouncing or cache maintenance),
+ * -ENOENT for an empty or missing slot, -EBADF when the ring's fd was
+ * closed (io_uring_close_ring_fd()), -errno if /proc cannot be read.
+ */
+int dmabuf_rw_buffer_premapped(struct io_uring *ring, unsigned int slot);
 
 /*
  * READ_FIXED / WRITE_FIXED of len bytes between byte dmabuf_off of the

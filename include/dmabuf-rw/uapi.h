@@ -37,6 +37,15 @@ struct io_uring_regbuf_desc {
 
 #endif /* IORING_RSRC_UPDATE_EXTENDED */
 
+#ifndef IO_REGBUF_F_TARGET
+/*
+ * io_uring_regbuf_desc::flags, UADDR only: also map the memory once for I/O
+ * to target_fd.  READ_FIXED / WRITE_FIXED on target_fd use that mapping
+ * where the platform allows one; every other use maps per I/O as before.
+ */
+#define IO_REGBUF_F_TARGET		(1U << 0)
+#endif
+
 #ifdef __cplusplus
 static_assert(sizeof(struct io_uring_regbuf_desc) == 80,
 	      "struct io_uring_regbuf_desc must be 80 bytes");
