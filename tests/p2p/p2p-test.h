@@ -451,7 +451,7 @@ enum p2p_route {
 
 enum p2p_outcome {
 	P2P_WORKS,		/* data moves between the drive and the BAR */
-	P2P_REFUSED,		/* registration fails: -EINVAL from the exporter's map */
+	P2P_REFUSED,		/* registration fails: -EXDEV from the exporter's map */
 	P2P_MISROUTED,		/* bus address, but QEMU sends it through the IOMMU */
 };
 

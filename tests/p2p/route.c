@@ -8,8 +8,9 @@
  * bridge and the CPU (p2p_route(), after drivers/pci/p2pdma.c), and:
  *  - where data can move, a READ_FIXED into the BAR and a WRITE_FIXED
  *    from it move exactly the right bytes, checked by guest and host;
- *  - where the kernel has no route, registration fails with -EINVAL (the
- *    exporter cannot map the BAR for the drive), the slot stays empty and
+ *  - where the kernel has no route, registration fails with -EXDEV (the
+ *    exporter has no peer-to-peer path from the drive to the BAR; -EINVAL
+ *    would be any of a dozen caller mistakes), the slot stays empty and
  *    neither the BAR nor the drive changes, seen from the host;
  *  - where the kernel picks the bus address but QEMU sends the DMA up
  *    through the IOMMU (it does not route peer to peer inside a switch),
@@ -72,14 +73,14 @@ static void refused(int fd, int n, const struct p2p_bar *b, int dmabuf)
 {
 	int ret;
 
-	dt_expect(dmabuf_rw_register_dmabuf(&ring, 0, dmabuf, fd), -EINVAL,
+	dt_expect(dmabuf_rw_register_dmabuf(&ring, 0, dmabuf, fd), -EXDEV,
 		  "%s: registering", p2p_describe(n, b));
 	ret = dt_io(&ring, IORING_OP_READ_FIXED, fd, BAR_OFF, LEN, DEV_OFF, 0);
 	dt_expect(ret, -EFAULT, "%s: READ_FIXED on the slot left empty", p2p_describe(n, b));
 	ret = dt_io(&ring, IORING_OP_WRITE_FIXED, fd, BAR_OFF, LEN, DEV_OFF, 0);
 	dt_expect(ret, -EFAULT, "%s: WRITE_FIXED on the slot left empty", p2p_describe(n, b));
 	check_untouched(fd, n, b, "refused registration");
-	printf("%s: registration refused (-EINVAL), nothing touched\n", p2p_describe(n, b));
+	printf("%s: registration refused (-EXDEV), nothing touched\n", p2p_describe(n, b));
 }
 
 /*
