@@ -10,6 +10,7 @@
  *   exporters.c  dma-bufs from elsewhere: fd:N, drm:PATH
  *   busy.c    is a block device in use; why it cannot take dma-buf I/O
  *   vfio.c    device memory: a PCI BAR exported by vfio-pci as a dma-buf
+ *   premap.c  host memory mapped once for the target (IO_REGBUF_F_TARGET)
  *   ring.c    io_uring setup, the same flags as fio's io_uring engine
  *   copy.c    the copy command
  *   bench.c   the bench command: options, threads, progress
@@ -145,6 +146,20 @@ int dio_vfio_create(struct dio_dmabuf *b, const char *spec, size_t size);
 void dio_vfio_map(struct dio_dmabuf *b);
 void dio_vfio_release(struct dio_dmabuf *b);
 
+/*
+ * premap.c: 1 when the kernel knows IO_REGBUF_F_TARGET, 0 when it does not,
+ * -errno when io_uring itself is not usable.
+ */
+int dio_premap_supported(void);
+/*
+ * Register len bytes of host memory at addr in slot of ring, mapped once
+ * for target t.  Returns 1 when the slot holds the long-lived mapping, 0
+ * when the kernel registered it but maps it per I/O (the platform bounces
+ * or needs cache maintenance), or -errno after printing what is wrong.
+ */
+int dio_premap_register(struct io_uring *ring, unsigned int slot, void *addr,
+			size_t len, const struct dio_target *t);
+
 /* ring.c: entries SQEs (and CQEs); poll: IORING_SETUP_IOPOLL.  -errno. */
 int dio_ring_init(struct io_uring *ring, unsigned int entries, bool poll);
 
@@ -162,7 +177,8 @@ void dio_histo_merge(struct dio_histo *into, const struct dio_histo *h);
 uint64_t dio_histo_quantile(const struct dio_histo *h, double q);
 
 /* bench */
-enum dio_mode { DIO_PLAIN, DIO_FIXED, DIO_DMABUF, DIO_BOUNCE };
+enum dio_mode { DIO_PLAIN, DIO_FIXED, DIO_DMABUF, DIO_BOUNCE, DIO_PREMAPPED };
+#define DIO_NMODES	(DIO_PREMAPPED + 1)
 
 struct dio_bench {
 	/* options */
@@ -186,6 +202,7 @@ struct dio_bench {
 	double elapsed;		/* s, first submission to last completion */
 	double cpu_user, cpu_sys;	/* s, the whole process */
 	struct dio_histo lat;
+	unsigned int premapped_jobs;	/* --mode premapped: jobs whose slot got the mapping */
 };
 
 extern const char *const dio_mode_names[];
@@ -200,6 +217,7 @@ struct dio_worker {
 	struct io_uring ring;
 	unsigned char *host;		/* plain, fixed, bounce: host memory */
 	struct dio_dmabuf dbuf;		/* dmabuf, bounce */
+	bool premapped;			/* premapped: the slot got the mapping */
 	uint64_t *issued_ns;		/* per in-flight slot */
 	uint64_t *slot_off;		/* per in-flight slot: device offset */
 	unsigned int *again;		/* per slot: consecutive -EAGAIN */
@@ -221,6 +239,11 @@ void dio_worker_teardown(struct dio_worker *w);
 
 /* report.c */
 void dio_report(const struct dio_bench *b);
+/* Modes that use a dma-buf (--dmabuf applies). */
+static inline bool dio_mode_dmabuf(enum dio_mode m)
+{
+	return m == DIO_DMABUF || m == DIO_BOUNCE;
+}
 
 /* commands */
 int dio_cmd_copy(int argc, char **argv);

@@ -17,9 +17,10 @@ static const char main_help[] =
 "  copy  [options] SRC DST   copy through a dma-buf: READ_FIXED into it from a\n"
 "                            device, WRITE_FIXED from it to a device; verify\n"
 "  bench [options] DEVICE    IOPS, MB/s, CPU per I/O and latency percentiles for\n"
-"                            --mode plain, fixed, dmabuf or bounce\n"
+"                            --mode plain, fixed, dmabuf, bounce or premapped\n"
 "  probe                     does this kernel support dma-buf registered buffers?\n"
-"                            exit 0 yes, 1 no\n"
+"                            exit 0 yes, 1 no; also says whether it can premap\n"
+"                            host memory (IO_REGBUF_F_TARGET)\n"
 "\n"
 "  dmabuf-io COMMAND --help  the command's options\n"
 "  dmabuf-io --version\n"
@@ -28,6 +29,7 @@ static const char main_help[] =
 "  dmabuf-io copy -s 16m -o 1g /dev/nvme0n1 /dev/nvme0n1\n"
 "  dmabuf-io bench -m fixed  -b 4k -q 32 -t 10 /dev/nvme0n1\n"
 "  dmabuf-io bench -m dmabuf -b 4k -q 32 -t 10 --json /dev/nvme0n1\n"
+"  dmabuf-io bench -m premapped -b 4k -q 32 -t 10 /dev/nvme0n1\n"
 "\n"
 "See dmabuf-io(1).\n";
 
@@ -37,7 +39,9 @@ static int dio_cmd_probe(int argc, char **argv)
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		printf("usage: dmabuf-io probe\n\nExit 0 when the kernel supports dma-buf "
-		       "registered buffers, 1 when it does not.\n");
+		       "registered buffers, 1 when it does not.  Also says whether it\n"
+		       "maps registered host memory once for a target (IO_REGBUF_F_TARGET,\n"
+		       "bench --mode premapped); that does not change the exit status.\n");
 		return 0;
 	}
 	if (argc > 1) {
@@ -47,6 +51,10 @@ static int dio_cmd_probe(int argc, char **argv)
 	ret = dmabuf_rw_probe();
 	if (!ret) {
 		printf("dma-buf registered buffers: supported\n");
+		ret = dio_premap_supported();
+		printf("premapped registered buffers (IO_REGBUF_F_TARGET): %s%s\n",
+		       ret > 0 ? "supported" : ret == 0 ? "not supported by this kernel" :
+		       "unknown: ", ret < 0 ? strerror(-ret) : "");
 		return 0;
 	}
 	if (ret == -EOPNOTSUPP)

@@ -11,6 +11,10 @@
  *           mapped once, SQE addr = offset into the dma-buf
  *   bounce  plain I/O into host memory plus a CPU copy to (reads) or from
  *           (writes) the dma-buf's mmap, bracketed by DMA_BUF_IOCTL_SYNC
+ *   premapped  READ_FIXED/WRITE_FIXED on host memory registered with
+ *           IO_REGBUF_F_TARGET for the target: pinned and mapped once,
+ *           SQE addr a pointer as for fixed (where the kernel could not
+ *           keep the mapping, w->premapped says so)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -93,7 +97,7 @@ static int dio_worker_setup(struct dio_worker *w)
 			return -1;
 		}
 	}
-	if (b->mode == DIO_DMABUF || b->mode == DIO_BOUNCE) {
+	if (dio_mode_dmabuf(b->mode)) {
 		if (dio_dmabuf_create(&w->dbuf, b->dmabuf_spec, area))
 			return -1;
 		w->dbuf.no_map = b->no_map;
@@ -116,6 +120,18 @@ static int dio_worker_setup(struct dio_worker *w)
 		}
 		if (dio_dmabuf_register(&w->ring, 0, &w->dbuf, &b->target))
 			return -1;
+	}
+	if (b->mode == DIO_PREMAPPED) {
+		ret = io_uring_register_buffers_sparse(&w->ring, 1);
+		if (ret) {
+			dio_err("io_uring_register_buffers_sparse: %s", strerror(-ret));
+			return -1;
+		}
+		/* the same memory as fixed: only the registration differs */
+		ret = dio_premap_register(&w->ring, 0, w->host, area, &b->target);
+		if (ret < 0)
+			return -1;
+		w->premapped = ret;
 	}
 	return 0;
 }
@@ -190,6 +206,7 @@ static void dio_prep(struct dio_worker *w, unsigned int i)
 			io_uring_prep_read(sqe, fd, buf, b->bs, off);
 		break;
 	case DIO_FIXED:
+	case DIO_PREMAPPED:
 		if (b->write)
 			io_uring_prep_write_fixed(sqe, fd, buf, b->bs, off, 0);
 		else
