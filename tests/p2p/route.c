@@ -11,7 +11,8 @@
  *  - where the kernel has no route, registration fails with -EXDEV (the
  *    exporter has no peer-to-peer path from the drive to the BAR; -EINVAL
  *    would be any of a dozen caller mistakes), the slot stays empty and
- *    neither the BAR nor the drive changes, seen from the host;
+ *    neither the BAR nor the drive changes, seen from the host; dmabuf-io,
+ *    given the same dma-buf (fd:N), says that there is no route;
  *  - where the kernel picks the bus address but QEMU sends the DMA up
  *    through the IOMMU (it does not route peer to peer inside a switch),
  *    registration works, the IOMMU blocks the read (a DMAR fault at the
@@ -19,6 +20,7 @@
  *    were and nothing hangs; see misrouted().
  */
 #include "p2p-test.h"
+#include "../tool/tool-test.h"
 
 #define SEED_DEV	0x7017
 #define SEED_BAR	0x7018
@@ -69,6 +71,30 @@ static void works(int fd, int n, const struct p2p_bar *b, int dmabuf)
 	printf("%s: data moves both ways\n", p2p_describe(n, b));
 }
 
+/*
+ * dmabuf-io with the refused dma-buf, passed in as a descriptor (the way a
+ * CUDA or ROCm program hands over GPU memory): a read-only bench fails at
+ * registration and names the missing route, not a generic "invalid
+ * argument".
+ */
+static void tool_refused(int n, const struct p2p_bar *b, int dmabuf)
+{
+	int inherited = fcntl(dmabuf, F_DUPFD, 20);
+	struct tt_run r;
+	char spec[32];
+
+	if (inherited < 0)
+		t_fail("F_DUPFD: %s", strerror(errno));
+	snprintf(spec, sizeof(spec), "fd:%d", inherited);
+	tt_run(&r, "bench", "-m", "dmabuf", "-d", spec, "-q", "1", "-n", "1", t_nvme_path(n),
+	       NULL);
+	close(inherited);
+	if (r.status != 1 || !strstr(r.err, "no peer-to-peer route") || !strstr(r.err, "EXDEV"))
+		tt_fail(&r, "%s: want dmabuf-io to fail and name the missing peer-to-peer route",
+			p2p_describe(n, b));
+	tt_free(&r);
+}
+
 static void refused(int fd, int n, const struct p2p_bar *b, int dmabuf)
 {
 	int ret;
@@ -80,7 +106,9 @@ static void refused(int fd, int n, const struct p2p_bar *b, int dmabuf)
 	ret = dt_io(&ring, IORING_OP_WRITE_FIXED, fd, BAR_OFF, LEN, DEV_OFF, 0);
 	dt_expect(ret, -EFAULT, "%s: WRITE_FIXED on the slot left empty", p2p_describe(n, b));
 	check_untouched(fd, n, b, "refused registration");
-	printf("%s: registration refused (-EXDEV), nothing touched\n", p2p_describe(n, b));
+	tool_refused(n, b, dmabuf);
+	printf("%s: registration refused (-EXDEV), nothing touched; dmabuf-io explains it\n",
+	       p2p_describe(n, b));
 }
 
 /*

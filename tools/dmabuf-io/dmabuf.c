@@ -158,12 +158,6 @@ void dio_dmabuf_destroy(struct dio_dmabuf *b)
 	b->fd = -1;
 }
 
-/* Device memory, where a missing peer-to-peer route is the likely cause. */
-static bool dio_dmabuf_maybe_device(const struct dio_dmabuf *b)
-{
-	return b->device || !strncmp(b->desc, "drm", 3) || !strncmp(b->desc, "fd", 2);
-}
-
 int dio_dmabuf_register(struct io_uring *ring, unsigned int slot,
 			const struct dio_dmabuf *b, const struct dio_target *t)
 {
@@ -184,11 +178,19 @@ int dio_dmabuf_register(struct io_uring *ring, unsigned int slot,
 	} else if (ret == -EOPNOTSUPP || ret == -ENOTTY) {
 		dio_blk_unsupported_why("", t->rdev, why, sizeof(why));
 		dio_err("%s: %s (%s)", t->path, why, strerror(-ret));
-	} else if (dio_dmabuf_maybe_device(b) && (ret == -EINVAL || ret == -EREMOTEIO)) {
-		dio_err("registering the %s dma-buf for %s: %s: if it is device memory, "
-			"the kernel found no peer-to-peer route between its device and the "
-			"drive (a common PCIe switch, or a host bridge the kernel trusts)",
-			b->desc, t->path, strerror(-ret));
+	} else if (ret == -EXDEV) {
+		/*
+		 * The kernel's own answer for device memory it cannot route to
+		 * the drive (PCI P2PDMA found no path); strerror() would say
+		 * "cross-device link", which means nothing here.
+		 */
+		dio_err("registering the %s dma-buf for %s: the kernel has no peer-to-peer "
+			"route between the dma-buf's device and the drive (EXDEV). A drive "
+			"reaches device memory only below the same PCIe switch, or through a "
+			"host bridge the kernel trusts (recent AMD and Intel root complexes), "
+			"and only if ACS does not redirect their traffic: put both devices "
+			"below one switch, or use host memory (--dmabuf udmabuf or heap)",
+			b->desc, t->path);
 	} else {
 		dio_err("registering the %s dma-buf for %s: %s", b->desc, t->path,
 			strerror(-ret));
