@@ -22,6 +22,13 @@
  * (SINGLE_ISSUER, DEFER_TASKRUN, COOP_TASKRUN, CQ sized to the depth), so
  * the only difference between the two engines on one job is the buffer.
  *
+ * With premapped, no dma-buf: fio's buffers are ordinary anonymous memory,
+ * registered for each file with IO_REGBUF_F_TARGET, so the drive maps them
+ * once (dmabuf_rw_register_premapped()); reads and writes are READ_FIXED /
+ * WRITE_FIXED with pointers, as for the io_uring engine's fixedbufs, and
+ * fio fills and verifies them as usual.  Where the kernel keeps mapping
+ * per I/O (swiotlb, non-coherent DMA) the job runs on and says so.
+ *
  * Built against the headers of the fio it is loaded into (fio/build-engine.sh
  * fetches Debian's fio source for the installed version), GPL like fio.
  */
@@ -63,6 +70,7 @@ struct dmabuf_options {
 	char *heap;
 	char *source;
 	unsigned int no_map;
+	unsigned int premapped;
 };
 
 static struct fio_option options[] = {
@@ -104,6 +112,16 @@ static struct fio_option options[] = {
 		.group	= FIO_OPT_G_IOURING,
 	},
 	{
+		.name	= "premapped",
+		.lname	= "Premapped host memory",
+		.type	= FIO_OPT_STR_SET,
+		.off1	= offsetof(struct dmabuf_options, premapped),
+		.help	= "No dma-buf: register fio's own buffers mapped once for each "
+			  "file (IO_REGBUF_F_TARGET)",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_IOURING,
+	},
+	{
 		.name	= NULL,
 	},
 };
@@ -115,6 +133,8 @@ struct dmabuf_data {
 	size_t map_size;
 	__u64 base;			/* where the job's buffers start in the dma-buf */
 	bool host_standin;		/* map is host memory: no CPU mapping */
+	bool premapped;			/* map is fio's memory, premapped per file */
+	unsigned int premap_logged;	/* 1: said it is premapped, 2: that it is not */
 	bool sync;			/* DMA_BUF_IOCTL_SYNC around fio's CPU access */
 	struct io_u **events;		/* reaped, handed out by .event */
 	struct io_u **pending;		/* queued by .queue, SQE prepared, not submitted */
@@ -163,11 +183,17 @@ static int dmabuf_ring_init(struct thread_data *td, struct dmabuf_data *dd)
 
 static int dmabuf_init(struct thread_data *td)
 {
+	struct dmabuf_options *o = td->eo;
 	struct dmabuf_data *dd;
 	int ret;
 
 	if (!td->o.odirect) {
 		log_err("dmabuf: needs direct=1 (dma-buf I/O is O_DIRECT only)\n");
+		return 1;
+	}
+	if (o->premapped && (o->source || o->heap || o->no_map)) {
+		log_err("dmabuf: premapped registers fio's own memory, no dma-buf: drop "
+			"dmabuf_source, dmabuf_heap and dmabuf_no_map from the job\n");
 		return 1;
 	}
 	ret = dmabuf_rw_probe();
@@ -185,7 +211,9 @@ static int dmabuf_init(struct thread_data *td)
 	dd->pending = calloc(dd->depth, sizeof(*dd->pending));
 	dd->retry = calloc(dd->depth, sizeof(*dd->retry));
 	dd->again = calloc(dd->depth, sizeof(*dd->again));
-	dd->sync = td->o.verify != VERIFY_NONE;
+	dd->premapped = o->premapped;
+	/* premapped memory is ordinary memory: nothing to sync */
+	dd->sync = td->o.verify != VERIFY_NONE && !dd->premapped;
 	td->io_ops_data = dd;
 	if (!dd->events || !dd->pending || !dd->retry || !dd->again)
 		return 1;
@@ -281,6 +309,19 @@ static int dmabuf_iomem_alloc(struct thread_data *td, size_t size)
 	int fd;
 
 	size = (size + page - 1) & ~(page - 1);
+	if (dd->premapped) {
+		/* registered (and mapped) per file when fio opens it */
+		map = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED) {
+			log_err("dmabuf: mmap of %zu bytes: %s\n", size, strerror(errno));
+			return 1;
+		}
+		dd->map = map;
+		dd->map_size = size;
+		td->orig_buffer = map;
+		return 0;
+	}
 	fd = dmabuf_alloc(td, dd, size, what, sizeof(what));
 	if (fd < 0) {
 		log_err("dmabuf: allocating a %zu-byte dma-buf from %s: %s\n", size, what,
@@ -323,7 +364,8 @@ static void dmabuf_iomem_free(struct thread_data *td)
 	if (!dd || !dd->map)
 		return;
 	munmap(dd->map, dd->map_size);
-	close(dd->dmabuf_fd);
+	if (dd->dmabuf_fd >= 0)
+		close(dd->dmabuf_fd);
 	dd->map = NULL;
 	dd->dmabuf_fd = -1;
 	td->orig_buffer = NULL;
@@ -357,6 +399,48 @@ static int dmabuf_cpu_sync(struct dmabuf_data *dd, __u64 dir)
 	return ret;
 }
 
+/* Say once per job which way its buffers are mapped for the drive. */
+static void dmabuf_premap_log(struct dmabuf_data *dd, struct fio_file *f, int premapped)
+{
+	if (premapped && !(dd->premap_logged & 1)) {
+		log_info("dmabuf: %s: fio's buffers are premapped (mapped once for the "
+			 "device)\n", f->file_name);
+		dd->premap_logged |= 1;
+	} else if (!premapped && !(dd->premap_logged & 2)) {
+		log_err("dmabuf: %s: fio's buffers are registered but NOT premapped: the "
+			"kernel maps them per I/O (swiotlb bouncing or non-coherent DMA), so "
+			"this job measures fixed buffers\n", f->file_name);
+		dd->premap_logged |= 2;
+	}
+}
+
+/* fio's memory in slot f->fileno, mapped once for f's device. */
+static int dmabuf_register_premapped(struct thread_data *td, struct fio_file *f)
+{
+	struct dmabuf_data *dd = td->io_ops_data;
+	int ret;
+
+	ret = dmabuf_rw_register_premapped(&dd->ring, f->fileno, dd->map, dd->map_size,
+					   f->fd);
+	if (ret) {
+		log_err("dmabuf: registering fio's buffers premapped for %s: %s%s\n",
+			f->file_name, strerror(-ret),
+			ret == -EINVAL ? " (a kernel without IO_REGBUF_F_TARGET refuses it so)" :
+			ret == -EOPNOTSUPP || ret == -ENOTTY ?
+			" (the device's driver does not support it)" :
+			ret == -ENOMEM ? " (RLIMIT_MEMLOCK too low? ulimit -l)" : "");
+		return ret;
+	}
+	ret = dmabuf_rw_buffer_premapped(&dd->ring, f->fileno);
+	if (ret < 0) {
+		log_err("dmabuf: cannot tell whether the buffers for %s are premapped "
+			"(the ring's fdinfo): %s\n", f->file_name, strerror(-ret));
+		return ret;
+	}
+	dmabuf_premap_log(dd, f, ret);
+	return 0;
+}
+
 static int dmabuf_open_file(struct thread_data *td, struct fio_file *f)
 {
 	struct dmabuf_data *dd = td->io_ops_data;
@@ -370,13 +454,18 @@ static int dmabuf_open_file(struct thread_data *td, struct fio_file *f)
 	}
 	ret = generic_open_file(td, f);
 	/* fio also opens files before .init, to read their size */
-	if (ret || !dd || dd->dmabuf_fd < 0)
+	if (ret || !dd || !dd->map)
 		return ret;
-	ret = dmabuf_rw_register_dmabuf(&dd->ring, f->fileno, dd->dmabuf_fd, f->fd);
+	if (dd->premapped) {
+		ret = dmabuf_register_premapped(td, f);
+	} else {
+		ret = dmabuf_rw_register_dmabuf(&dd->ring, f->fileno, dd->dmabuf_fd, f->fd);
+		if (ret)
+			log_err("dmabuf: registering the dma-buf for %s: %s%s\n", f->file_name,
+				strerror(-ret), ret == -EOPNOTSUPP || ret == -ENOTTY ?
+				" (the device's driver does not support dma-buf I/O)" : "");
+	}
 	if (ret) {
-		log_err("dmabuf: registering the dma-buf for %s: %s%s\n", f->file_name,
-			strerror(-ret), ret == -EOPNOTSUPP || ret == -ENOTTY ?
-			" (the device's driver does not support dma-buf I/O)" : "");
 		td_verror(td, -ret, "dmabuf register");
 		if (generic_close_file(td, f))
 			log_err("dmabuf: closing %s failed\n", f->file_name);
@@ -389,7 +478,7 @@ static int dmabuf_close_file(struct thread_data *td, struct fio_file *f)
 {
 	struct dmabuf_data *dd = td->io_ops_data;
 
-	if (dd && dd->dmabuf_fd >= 0 && f->fd != -1)
+	if (dd && dd->map && f->fd != -1)
 		dmabuf_rw_clear_buffer(&dd->ring, f->fileno);
 	return generic_close_file(td, f);
 }
@@ -404,14 +493,23 @@ static int dmabuf_prep_sqe(struct thread_data *td, struct io_u *io_u)
 
 	if (!sqe)
 		return -EBUSY;
+	/* a premapped slot is an ordinary fixed buffer: pointers */
 	switch (io_u->ddir) {
 	case DDIR_READ:
-		dmabuf_rw_prep_read(sqe, f->fd, f->fileno, off, io_u->xfer_buflen,
-				    io_u->offset);
+		if (dd->premapped)
+			io_uring_prep_read_fixed(sqe, f->fd, io_u->xfer_buf,
+						 io_u->xfer_buflen, io_u->offset, f->fileno);
+		else
+			dmabuf_rw_prep_read(sqe, f->fd, f->fileno, off, io_u->xfer_buflen,
+					    io_u->offset);
 		break;
 	case DDIR_WRITE:
-		dmabuf_rw_prep_write(sqe, f->fd, f->fileno, off, io_u->xfer_buflen,
-				     io_u->offset);
+		if (dd->premapped)
+			io_uring_prep_write_fixed(sqe, f->fd, io_u->xfer_buf,
+						  io_u->xfer_buflen, io_u->offset, f->fileno);
+		else
+			dmabuf_rw_prep_write(sqe, f->fd, f->fileno, off, io_u->xfer_buflen,
+					     io_u->offset);
 		break;
 	case DDIR_SYNC:
 		io_uring_prep_fsync(sqe, f->fd, 0);
