@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "dmabuf-io.h"
@@ -190,8 +191,57 @@ static bool dio_swap(const char *root, const struct dio_parts *p, char *why, siz
 	return busy;
 }
 
+/*
+ * The processes other than this one with rdev open: "pid 123 (mkfs)", at
+ * most three, into buf; "" if none (the holder is the kernel: a mount,
+ * swap, md or dm, or a process this user cannot see).  The kernel does not
+ * say who holds a device exclusively, but a user who learns only that
+ * "something" does cannot act on it.
+ */
+static void dio_openers(dev_t rdev, char *buf, size_t len)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300], comm[64];
+	struct dirent *p, *f;
+	unsigned int found = 0;
+	size_t at = 0;
+	struct stat st;
+	DIR *procs, *fds;
+	pid_t self = getpid();
+
+	buf[0] = 0;
+	procs = opendir("/proc");
+	if (!procs)
+		return;
+	while (found < 3 && (p = readdir(procs))) {
+		if (p->d_name[0] < '0' || p->d_name[0] > '9' || atoi(p->d_name) == self)
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%s/fd", p->d_name);
+		fds = opendir(dir);
+		if (!fds)
+			continue;
+		while ((f = readdir(fds))) {
+			snprintf(path, sizeof(path), "%s/%s", dir, f->d_name);
+			if (f->d_name[0] == '.' || stat(path, &st) || !S_ISBLK(st.st_mode) ||
+			    st.st_rdev != rdev)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/comm", p->d_name);
+			if (dio_read_line(path, comm, sizeof(comm)))
+				snprintf(comm, sizeof(comm), "?");
+			if (at < len)
+				at += snprintf(buf + at, len - at, "%spid %s (%s)",
+					       found ? ", " : "", p->d_name, comm);
+			found++;
+			break;
+		}
+		closedir(fds);
+	}
+	closedir(procs);
+}
+
 bool dio_blk_in_use(const char *root, const char *path, dev_t rdev, char *why, size_t len)
 {
+	char who[160];
+
 	struct dio_parts p;
 	int fd;
 
@@ -209,8 +259,12 @@ bool dio_blk_in_use(const char *root, const char *path, dev_t rdev, char *why, s
 	}
 	if (errno != EBUSY)
 		return false;
-	snprintf(why, len, "it is open exclusively (a file system, RAID, device-mapper "
-		 "or another program holds it)");
+	dio_openers(rdev, who, sizeof(who));
+	if (*who)
+		snprintf(why, len, "it is open exclusively, and open in %s", who);
+	else
+		snprintf(why, len, "it is open exclusively (a file system, RAID, "
+			 "device-mapper or another program holds it)");
 	return true;
 }
 
