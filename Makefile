@@ -10,9 +10,10 @@ GUEST_LIBS := -l:liburing.a
 TEST_BINS := $(patsubst tests/%.c,$(G)/tests/%,$(filter-out tests/lib/% tests/host/%,$(wildcard tests/*/*.c)))
 # fio's dmabuf engine and its job file join the image whenever fio is
 # installed (make deps), so tool/fio-engine runs in make check; the
-# benchmark's guest script always does.
+# benchmark's guest scripts always do.
 FIO_ENGINE := build/fio/dmabuf-engine.so
 GUEST_BINS := $(G)/dmabuf-rw-demo $(G)/dmabuf-io bench/guest-bench.sh bench/guest-bench-cpu.sh \
+	bench/guest-bench-lib.sh \
 	$(TEST_BINS) \
 	$(if $(shell command -v fio),$(FIO_ENGINE) fio/dmabuf.fio)
 LIB_OBJS := $(patsubst %.c,$(G)/obj/%.o,$(wildcard lib/*.c))

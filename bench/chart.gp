@@ -1,6 +1,6 @@
 # make bench's chart: gnuplot -e "dir='build/bench'" bench/chart.gp
 # Left: 4 KiB random reads QD32, KIOPS per IOMMU mode (plain, fixed,
-# dmabuf); right: 1 MiB sequential reads QD8, MB/s (dmabuf, bounce).
+# dmabuf, premapped); right: 1 MiB sequential reads QD8, MB/s (dmabuf, bounce).
 # Bars are medians, whiskers the min and max of the repetitions.
 set terminal pngcairo size 1200,500 font "sans,10"
 set output dir.'/bench.png'
@@ -16,7 +16,8 @@ set title "4 KiB random reads, QD32"
 set ylabel "KIOPS"
 plot dir.'/rand4k.dat' using 2:3:4:xtic(1) title "plain", \
      '' using 5:6:7 title "fixed", \
-     '' using 8:9:10 title "dmabuf"
+     '' using 8:9:10 title "dmabuf", \
+     '' using 11:12:13 title "premapped"
 set title "1 MiB sequential reads, QD8"
 set ylabel "MB/s"
 plot dir.'/seq1m.dat' using 2:3:4:xtic(1) title "dmabuf", \

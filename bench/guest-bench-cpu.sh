@@ -9,45 +9,23 @@
 # counts is dmabuf-io's CPU time per I/O (user + system of its process).
 #
 # Output: "csv:REP,TEST,<dmabuf-io CSV row>" per run and "# ..." progress
-# lines; a failed run prints "error: ..." and the script goes on.
+# lines; a failed run prints "error: ..." and the script goes on, a
+# premapped run the kernel mapped per I/O "# warning: ...".
 # Parameters: dmabuf_rw.bench_reps (3), dmabuf_rw.bench_secs (2 s per run),
-# dmabuf_rw.bench_modes (plain,fixed,dmabuf: any dmabuf-io -m mode),
-# dmabuf_rw.bench_tests (rand4k,seq1m).
-param() {
-	for w in $(cat /proc/cmdline); do
-		case "$w" in "$1="*) echo "${w#*=}"; return ;; esac
-	done
-	echo "$2"
-}
+# dmabuf_rw.bench_modes (plain,fixed,dmabuf,premapped: any dmabuf-io -m
+# mode), dmabuf_rw.bench_tests (rand4k,seq1m).
+. "$(dirname "$0")/guest-bench-lib.sh"
 reps=$(param dmabuf_rw.bench_reps 3)
 secs=$(param dmabuf_rw.bench_secs 2)
-modes=$(param dmabuf_rw.bench_modes plain,fixed,dmabuf | tr , ' ')
+modes=$(param dmabuf_rw.bench_modes plain,fixed,dmabuf,premapped | tr , ' ')
 tests=$(param dmabuf_rw.bench_tests rand4k,seq1m | tr , ' ')
-
-# drive 0 by serial number (vm/run-vm.sh: dmabuf-rw-0)
-dev=""
-for c in /sys/class/nvme/nvme*; do
-	[ "$(tr -d ' \n' < "$c/serial")" = dmabuf-rw-0 ] || continue
-	for n in "$c"/nvme*n*; do
-		[ -e "$n" ] || continue
-		dev=/dev/$(basename "$n" | sed 's/c[0-9]*n/n/')
-		break
-	done
-done
-[ -b "$dev" ] || { echo "error: no NVMe drive 0 (serial dmabuf-rw-0)"; exit 1; }
+bench_drive
 q=/sys/block/${dev#/dev/}/queue
 echo "# bench-cpu on $dev: $reps x $secs s per run, modes $modes, tests $tests; queue limits: max_sectors_kb $(cat $q/max_sectors_kb), max_segments $(cat $q/max_segments), max_segment_size $(cat $q/max_segment_size)"
 
-run_tool() {	# REP TEST ARGS...
-	rep=$1 test=$2
-	shift 2
-	if row=$(dmabuf-io bench --csv --no-header -t "$secs" "$@" "$dev" 2>/tmp/err); then
-		echo "csv:$rep,$test,$row"
-		echo "$row" | awk -F, -v t="$test" -v r="$rep" \
-			'{ printf "# rep %s %-7s %-9s CPU %8.2f us/IO (user %.2f, system %.2f)\n", r, t, $1, $14, $15, $16 }'
-	else
-		echo "error: rep $rep $test dmabuf-io bench $*: $(tail -n 3 /tmp/err)"
-	fi
+show_row() {	# REP TEST ROW: the progress line of run_tool
+	echo "$3" | awk -F, -v t="$2" -v r="$1" \
+		'{ printf "# rep %s %-7s %-9s CPU %8.2f us/IO (user %.2f, system %.2f)\n", r, t, $1, $14, $15, $16 }'
 }
 
 # One unrecorded short run first: page cache, slab and the drive's queues

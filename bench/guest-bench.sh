@@ -2,13 +2,15 @@
 # make bench, inside the guest (/bin/guest-bench.sh, run by guest/init with
 # dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench.sh): on NVMe drive 0
 # (a null-co drive), for each repetition, in this order:
-#   4 KiB random reads, QD32:      dmabuf-io bench -m plain, fixed, dmabuf
+#   4 KiB random reads, QD32:      dmabuf-io bench -m plain, fixed, dmabuf,
+#                                  premapped
 #   1 MiB sequential reads, QD8:   dmabuf-io bench -m dmabuf, bounce
 #   the same into device memory:   dmabuf-io bench -m dmabuf, bounce with
 #                                  -d vfio:BDF (test dev1m), on the bed
 #                                  with device-memory BARs (run-vm.sh --p2p)
 #   fio, 4 KiB random reads QD32:  io_uring (fixedbufs) and dmabuf engines,
-#                                  when fio and the engine are in the image
+#                                  the latter also with premapped, when fio
+#                                  and the engine are in the image
 # Repetitions interleave the modes, so drift hits all of them alike.
 #
 # Before the fio runs, tests/tool/fio-engine checks the engine's data path
@@ -16,32 +18,18 @@
 # Output: "csv:REP,TEST,<dmabuf-io CSV row>" per run (fio runs use the same
 # columns, those fio does not report left empty; latency is fio's clat) and
 # "# ..." progress lines.  A failed run prints "error: ..." and the script
-# goes on.
+# goes on; a premapped run the kernel mapped per I/O "# warning: ..." (and
+# "no" in the row's premapped column).
 # Parameters: dmabuf_rw.bench_reps (5), dmabuf_rw.bench_secs (2 s per run),
 # dmabuf_rw.bench_fio (1).
-param() {
-	for w in $(cat /proc/cmdline); do
-		case "$w" in "$1="*) echo "${w#*=}"; return ;; esac
-	done
-	echo "$2"
-}
+. "$(dirname "$0")/guest-bench-lib.sh"
 reps=$(param dmabuf_rw.bench_reps 5)
 secs=$(param dmabuf_rw.bench_secs 2)
 usefio=$(param dmabuf_rw.bench_fio 1)
 engine=/usr/lib/fio/dmabuf-engine.so
 job=/usr/share/fio/dmabuf.fio
 
-# drive 0 by serial number (vm/run-vm.sh: dmabuf-rw-0)
-dev=""
-for c in /sys/class/nvme/nvme*; do
-	[ "$(tr -d ' \n' < "$c/serial")" = dmabuf-rw-0 ] || continue
-	for n in "$c"/nvme*n*; do
-		[ -e "$n" ] || continue
-		dev=/dev/$(basename "$n" | sed 's/c[0-9]*n/n/')
-		break
-	done
-done
-[ -b "$dev" ] || { echo "error: no NVMe drive 0 (serial dmabuf-rw-0)"; exit 1; }
+bench_drive
 if [ "$usefio" = 1 ] && { ! command -v fio >/dev/null || [ ! -f "$engine" ]; }; then
 	echo "# no fio or no $engine in this image (vm/run-vm.sh --fio, make fio-engine): fio runs skipped"
 	usefio=0
@@ -94,31 +82,31 @@ if [ -n "$(param dmabuf_rw.p2p "")" ]; then
 fi
 echo "# bench on $dev ($(cat /sys/block/${dev#/dev/}/size) sectors): $reps x $secs s per run, fio=$usefio"
 
-run_tool() {	# REP TEST ARGS...
-	rep=$1 test=$2
-	shift 2
-	if row=$(dmabuf-io bench --csv --no-header -t "$secs" "$@" "$dev" 2>/tmp/err); then
-		echo "csv:$rep,$test,$row"
-		echo "$row" | awk -F, -v t="$test" -v r="$rep" \
-			'{ printf "# rep %s %-7s %-7s %8.1f KIOPS %8.1f MB/s  CPU %6.1f us/IO  p99 %8.1f us\n", r, t, $1, $12 / 1e3, $13, $14, $21 }'
-	else
-		echo "error: rep $rep $test dmabuf-io bench $*: $(tail -n 3 /tmp/err)"
-	fi
+show_row() {	# REP TEST ROW: the progress line of run_tool
+	echo "$3" | awk -F, -v t="$2" -v r="$1" \
+		'{ printf "# rep %s %-7s %-9s %8.1f KIOPS %8.1f MB/s  CPU %6.1f us/IO  p99 %8.1f us\n", r, t, $1, $12 / 1e3, $13, $14, $21 }'
 }
 
 # fio terse v3: 3 jobname, 6 read KiB, 7 read KiB/s, 8 read IOPS, 9 runtime ms,
-# 24/30/32 clat p50/p99/p99.9 as "50.000000%=USEC"
+# 24/30/32 clat p50/p99/p99.9 as "50.000000%=USEC".  The premapped column:
+# what the engine logged for a premapped job (stdout: "are premapped",
+# stderr: "NOT premapped"), "-" for the others.
 run_fio() {	# REP SECTION
 	rep=$1
-	if line=$(DEV=$dev ENGINE=$engine RUNTIME=$secs fio --section="$2" \
-			--output-format=terse --terse-version=3 "$job" 2>/tmp/err | grep '^3;'); then
-		row=$(echo "$line" | awk -F';' -v dev="$dev" '
+	if out=$(DEV=$dev ENGINE=$engine RUNTIME=$secs fio --section="$2" \
+			--output-format=terse --terse-version=3 "$job" 2>/tmp/err) &&
+	   line=$(echo "$out" | grep '^3;'); then
+		pm=-
+		echo "$out" | grep -q 'are premapped' && pm=yes
+		grep -q 'NOT premapped' /tmp/err && pm=no
+		row=$(echo "$line" | awk -F';' -v dev="$dev" -v pm="$pm" '
 			function v(f) { sub(/^[^=]*=/, "", f); return f }
-			{ printf "fio-%s,-,read,random,4096,32,1,\"%s\",,%d,%.3f,%s,%.3f,,,,,,,%s,%s,%s,",
-				$3, dev, $6 / 4, $9 / 1000, $8, $7 * 1024 / 1e6, v($24), v($30), v($32) }')
+			{ printf "fio-%s,-,read,random,4096,32,1,\"%s\",,%d,%.3f,%s,%.3f,,,,,,,%s,%s,%s,,%s",
+				$3, dev, $6 / 4, $9 / 1000, $8, $7 * 1024 / 1e6, v($24), v($30), v($32), pm }')
 		echo "csv:$rep,rand4k,$row"
 		echo "$line" | awk -F';' -v r="$rep" \
-			'{ printf "# rep %s fio     %-14s %8.1f KIOPS\n", r, $3, $8 / 1e3 }'
+			'{ printf "# rep %s fio     %-16s %8.1f KIOPS\n", r, $3, $8 / 1e3 }'
+		[ "$pm" != no ] || echo "# warning: rep $rep fio $2: $(grep -m1 'NOT premapped' /tmp/err)"
 	else
 		echo "error: rep $rep fio --section=$2: $(tail -n 3 /tmp/err)"
 	fi
@@ -126,7 +114,7 @@ run_fio() {	# REP SECTION
 
 rep=1
 while [ "$rep" -le "$reps" ]; do
-	for m in plain fixed dmabuf; do
+	for m in plain fixed dmabuf premapped; do
 		run_tool "$rep" rand4k -m "$m" -b 4k -q 32 -p random
 	done
 	for m in dmabuf bounce; do
@@ -140,6 +128,7 @@ while [ "$rep" -le "$reps" ]; do
 	if [ "$usefio" = 1 ]; then
 		run_fio "$rep" io_uring-fixed
 		run_fio "$rep" dmabuf
+		run_fio "$rep" dmabuf-premapped
 	fi
 	rep=$((rep + 1))
 done

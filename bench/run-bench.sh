@@ -1,8 +1,9 @@
 #!/bin/bash
 # make bench: boot the guest once per IOMMU mode with one null-co NVMe drive
 # and run bench/guest-bench.sh there (dmabuf-io: 4 KiB random reads QD32
-# plain / fixed / dmabuf, 1 MiB sequential reads QD8 dmabuf / bounce; fio's
-# io_uring engine versus the dmabuf engine), and 1 MiB sequential reads into
+# plain / fixed / dmabuf / premapped, 1 MiB sequential reads QD8 dmabuf /
+# bounce; fio's io_uring engine versus the dmabuf engine, with a dma-buf and
+# premapped), and 1 MiB sequential reads into
 # device memory, a PCI BAR exported by vfio-pci, dmabuf / bounce (the bed of
 # tests/p2p, vm/run-vm.sh --p2p), several short repetitions each.
 # Then bench/table.c takes medians and spreads and prints the tables;
@@ -58,13 +59,13 @@ raw="$out/raw.csv"
 failed=0
 if [ "${TABLE_ONLY:-0}" != 1 ]; then
 	# the tool's CSV header, behind the boot mode, repetition and test
-	printf 'boot,rep,test,%s\n' "mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us" > "$raw.tmp"
+	printf 'boot,rep,test,%s\n' "mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us,premapped" > "$raw.tmp"
 	for m in $modes; do
 		# one guest at a time: vm/run-vm.sh takes this checkout's guest lock
 		# (and says when it waits); unrelated VMs on the host do not count
-		# boot + (3 + fio) runs per repetition, with room to spare
-		tmo=$(( 120 + reps * (9 * (secs + 3) + 2 * usefio * (secs + 10)) ))
-		say "$m: $reps x (7 dmabuf-io runs$([ "$usefio" = 1 ] && echo " + 2 fio runs")) of $secs s"
+		# boot + (8 + fio) runs per repetition, with room to spare
+		tmo=$(( 120 + reps * (10 * (secs + 3) + 3 * usefio * (secs + 10)) ))
+		say "$m: $reps x (8 dmabuf-io runs$([ "$usefio" = 1 ] && echo " + 3 fio runs")) of $secs s"
 		# the guest's output lands in $out/$m.out (run-vm.sh: the log's twin);
 		# show its progress lines as they come
 		rm -f "$out/$m.out"
@@ -75,7 +76,7 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 			>/dev/null &
 		vm=$!
 		tail -s 0.5 -n +1 -F --pid=$vm "$out/$m.out" 2>/dev/null | sed -u 's/\r$//' |
-			grep --line-buffered -E '^# rep|^error|^# no fio|^# fio engine|^# device memory' | sed -u "s/^/  [$m] /" &
+			grep --line-buffered -E '^# rep|^# warning|^error|^# no fio|^# fio engine|^# device memory' | sed -u "s/^/  [$m] /" &
 		rc=0
 		wait $vm || rc=$?
 		wait
