@@ -43,6 +43,8 @@ packages=(
 	g++ pkg-config binutils
 	# test bed and benchmarks
 	qemu-system-x86 qemu-utils gnuplot-nox
+	# tests/fs: the ext4 and xfs images, made and checked on the host
+	e2fsprogs xfsprogs
 )
 
 if installed busybox && ! installed busybox-static; then

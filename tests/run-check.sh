@@ -4,7 +4,8 @@
 #   ok 12 - smoke/rw [strict]
 #   not ok 13 - smoke/udmabuf [strict]     (followed by the test's output)
 # The tests outside p2p/ boot the image with fio (vm/run-vm.sh --fio) when
-# make guest built it: tool/fio-engine needs it.
+# make guest built it: tool/fio-engine needs it.  Boots that run fs/ tests
+# also get an ext4 and an xfs drive, made and fsck'd on the host (fs_bed).
 # A boot that hangs, dies before the end, or whose console shows a kernel
 # splat (BUG, WARNING, Oops, KASAN, UBSAN, panic, kmemleak leaks, hung
 # task) adds a "not ok" line naming the console log.  Before the end, the
@@ -299,15 +300,79 @@ split_boots() {
 	done
 }
 
+# Does the guest select any test (area/name on standard input) with GLOBS
+# (dmabuf_rw.tests= syntax: an exclude wins wherever it stands)?
+selects() {
+	local t g pat in globs
+	IFS=, read -ra globs <<< "$1"
+	while read -r t; do
+		in=0
+		for g in "${globs[@]}"; do
+			pat=${g#!}
+			[[ $pat == */* ]] || pat="$pat/*"
+			# shellcheck disable=SC2053
+			[[ $t == $pat ]] || continue
+			[[ $g == !* ]] && { in=0; break; }
+			in=1
+		done
+		[ "$in" = 1 ] && return 0
+	done
+	return 1
+}
+
+# tests/fs: a boot that runs any fs/ test gets two more drives, an ext4 and
+# an xfs image made on the host for this boot (tests/fs/images.sh; the xfs
+# drive with a small MDTS, as drive 1), and dmabuf_rw.fs= says which drive
+# holds which; after the boot the host's fsck judges both images, one TAP
+# line each ("ok 40 - fs/fsck-ext4 [strict]").  A clean image is deleted.
+fs_tests=$(echo "$all_tests" | grep '^fs/')
+fs_bed() {	# NAME GLOBS: sets fs_opts and fs_images for that boot
+	fs_opts=() fs_images=()
+	echo "$fs_tests" | selects "$2" || return 0
+	if ! tests/fs/images.sh make "build/vm/$1" 2> "$logs/.fs-images.err"; then
+		sed 's/^/#   /' "$logs/.fs-images.err"
+		not_ok "fs images for $1 (tests/fs/images.sh make)"
+		return 0
+	fi
+	fs_images=("build/vm/$1-ext4.img" "build/vm/$1-xfs.img")
+	# vm/run-vm.sh's two default drives first: the other tests use them
+	fs_opts=(--drive file:64M --drive file:64M,mdts=3
+		--drive "image:${fs_images[0]}" --drive "image:${fs_images[1]},mdts=3"
+		--append "dmabuf_rw.fs=ext4:2,xfs:3")
+}
+fs_fsck() {	# LABEL: check the images of the last fs_bed
+	local img fs out
+	for img in "${fs_images[@]}"; do
+		fs=${img%.img}
+		fs=${fs##*-}
+		n=$((n + 1))
+		if out=$(tests/fs/images.sh fsck "$img" 2>&1); then
+			pass=$((pass + 1))
+			echo "ok $n - fs/fsck-$fs [$1]"
+			rm -f "$img"
+		else
+			fail=$((fail + 1))
+			echo "not ok $n - fs/fsck-$fs [$1]"
+			echo "$out" | grep -v '^Cannot get host\|^Repair may fail\|^the image and' |
+				tail -n 25 | sed 's/^/#   /'
+			echo "#   image kept: $img"
+		fi
+	done
+}
+
 for m in $modes; do
 	mapfile -t parts < <(split_boots)
 	for p in "${parts[@]}"; do
 		part=${p%% *} globs=${p#* }
+		name=check${flavour:+-$flavour}-$m
+		[ "$part" = - ] || name=$name-$part
+		fs_bed "$name" "$globs"
 		if [ "$part" = - ]; then
-			part="" boot "$m" "check${flavour:+-$flavour}-$m" "$globs" "${fio[@]}"
+			part="" boot "$m" "$name" "$globs" "${fio[@]}" "${fs_opts[@]}"
 		else
-			boot "$m" "check${flavour:+-$flavour}-$m-$part" "$globs" "${fio[@]}"
+			boot "$m" "$name" "$globs" "${fio[@]}" "${fs_opts[@]}"
 		fi
+		fs_fsck "$m"
 	done
 	part=""
 	mapfile -t beds < <(p2p_boots "$m")

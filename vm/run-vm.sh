@@ -12,7 +12,10 @@
 #                      file  a raw image under build/vm/, created empty
 #                            (sparse) for every boot
 #                      null  QEMU's null-co driver: no data, for speed
-#                    and NVME-OPTS go to -device nvme (e.g. mdts=3).
+#                    or image:PATH[,NVME-OPTS]: the raw image PATH (no
+#                    comma in it) used as it is and written in place, e.g.
+#                    a file system made on the host (tests/fs/images.sh);
+#                    NVME-OPTS go to -device nvme (e.g. mdts=3).
 #                    Drive n gets serial dmabuf-rw-n.
 #                    Default: --drive file:64M --drive file:64M,mdts=3
 #   --p2p SIZE       the device-memory bed (tests/p2p): every drive goes behind
@@ -182,7 +185,11 @@ for i in "${!drives[@]}"; do
 		agent_args+=("nvme$i=$img")
 		disks+=(-drive "if=none,id=nvme$i,format=raw,cache=unsafe,file=$img") ;;
 	null)	disks+=(-drive "if=none,id=nvme$i,driver=null-co,size=$size") ;;
-	*)	die "--drive $spec: KIND must be file or null" ;;
+	image)	img=$(realpath -m "$size")	# image:PATH: "size" holds the path
+		[ -f "$img" ] || die "--drive $spec: no image $img"
+		agent_args+=("nvme$i=$img")
+		disks+=(-drive "if=none,id=nvme$i,format=raw,cache=unsafe,file=$img") ;;
+	*)	die "--drive $spec: KIND must be file, null or image" ;;
 	esac
 	if [ -n "$p2p" ]; then
 		disks+=(-device "xio3130-downstream,id=p2p-dn$i,bus=p2p-up,chassis=2,slot=$((i + 1))")
