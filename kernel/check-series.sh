@@ -4,9 +4,9 @@
 # build/kbuild stays as it is) and one without dma-buf support
 # (tinyconfig + kernel/config/no-dmabuf.config, nvme as a module, into
 # build/kbuild-series-nodmabuf).  Then run checkpatch on the whole series.
-# The commits are checked out in build/linux itself so that ccache hits for
-# every file a patch does not change; the tree is put back on its branch
-# afterwards.
+# The commits are checked out one after the other in a worktree of their
+# own (build/series), so build/linux and build/kbuild stay usable while it
+# runs; after the first commit each build is incremental.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,19 +25,22 @@ export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=dmabuf-rw KBUILD_BU
 cc=gcc
 command -v ccache >/dev/null && cc="ccache gcc"
 
-# Nobody may build from build/linux while its commits are checked out:
-# hold the lock of every build tree (build-kernel.sh takes one of them).
-exec 9>"$top/build/kbuild.lock" 8>"$top/build/kbuild-debug.lock"
+# One series check at a time; it has its own tree and build directories.
+exec 9>"$obj.lock"
 flock 9
-flock 8
-branch=$(git -C "$tree" symbolic-ref --short HEAD)
-trap 'git -C "$tree" checkout -q "$branch"' EXIT
+commits=$(git -C "$tree" rev-list --reverse base..HEAD)
+wt="$top/build/series"
+if ! git -C "$wt" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+	rm -rf "$wt"
+	git -C "$tree" worktree prune
+	git -C "$tree" worktree add -q --detach "$wt" base
+fi
+tree=$wt
 
 kmake() { make -C "$tree" O="$1" CC="$cc" HOSTCC="$cc" -j"$(nproc)" -s "${@:2}"; }
 nodma="$obj-nodmabuf"
 mkdir -p "$obj" "$nodma"
 cp "$top/build/kbuild/.config" "$obj/.config"
-commits=$(git -C "$tree" rev-list --reverse base..HEAD)
 # The base has what the fragment asks for; the series must keep it so.
 git -C "$tree" checkout -q --detach base
 kmake "$nodma" tinyconfig >/dev/null
