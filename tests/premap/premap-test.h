@@ -77,9 +77,13 @@ static inline int pt_param_write(const char *name, const char *val)
 	return ret;
 }
 
+/* the process that armed the counter: children exiting leave it armed */
+static pid_t pt_armed_by;
+
 static inline void pt_disarm(void)
 {
-	pt_param_write("armed", "0");
+	if (getpid() == pt_armed_by)
+		pt_param_write("armed", "0");
 }
 
 /* Arm the bio counter, loading dmabuf-bios if the boot did not. */
@@ -99,6 +103,7 @@ static inline void pt_arm(void)
 	}
 	if (ret)
 		t_fail("arming dmabuf-bios: %s", strerror(-ret));
+	pt_armed_by = getpid();
 	atexit(pt_disarm);
 }
 
