@@ -24,6 +24,14 @@
 #                                default every mode of MODES and every p2p/
 #                                test; "ok 3 - p2p/read [strict p2p:EPYC]";
 #                                "" leaves them out.  Why these two: see below
+#   SWIOTLB_BED=none             the premap/ tests once more, in a boot of this
+#                                IOMMU mode with swiotlb=force: all DMA bounces,
+#                                so premapped buffers must fall back to per-I/O
+#                                mapping (tests/premap/premap-test.h); "none" or
+#                                "pt" (with an IOMMU translating, swiotlb=force
+#                                changes nothing), only when MODES has it;
+#                                "ok 5 - premap/read [none swiotlb]"; "" leaves
+#                                it out
 #   P2P_BAR=64M                  size of its device-memory BARs
 #   P2P_BOOT_TIMEOUT=300         per-boot limit there (a boot takes ~40 s;
 #                                with CONFIG: BOOT_TIMEOUT)
@@ -52,6 +60,7 @@ tests=${TESTS:-*}
 flavour=${CONFIG:-}
 p2p_beds=${P2P_BEDS-EPYC qemu64:strict:p2p/route}
 p2p_bar=${P2P_BAR:-64M}
+swiotlb_bed=${SWIOTLB_BED-none}
 test_timeout=${TEST_TIMEOUT:-300}
 boot_timeout=${BOOT_TIMEOUT:-900}
 p2p_timeout=${P2P_BOOT_TIMEOUT:-$([ -z "$flavour" ] && echo 300 || echo "$boot_timeout")}
@@ -382,6 +391,18 @@ for m in $modes; do
 			"${globs//,,/,}" --p2p "$p2p_bar" --cpu "$cpu"
 	done
 done
+
+# The swiotlb bed: premap/ only, where TESTS selects any of it.
+case "$swiotlb_bed" in
+"" | none | pt) ;;
+*) not_ok "SWIOTLB_BED=$swiotlb_bed: swiotlb=force bounces DMA only in IOMMU mode none or pt" ;;
+esac
+if [ -n "$swiotlb_bed" ] && [[ " $modes " == *" $swiotlb_bed "* ]] &&
+	echo "$all_tests" | grep '^premap/' | any_selected; then
+	not_premap=$(echo "$all_tests" | cut -d/ -f1 | sort -u | grep -vx premap | sed 's/^/!/' | paste -sd,)
+	boot "$swiotlb_bed swiotlb" "check${flavour:+-$flavour}-swiotlb-$swiotlb_bed" \
+		"$tests,$not_premap" --append swiotlb=force
+fi
 
 [ "$n" -gt 0 ] || not_ok "no guest test matched TESTS=$tests"
 echo "# make check took $(($(date +%s) - start)) s"
