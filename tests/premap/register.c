@@ -8,8 +8,8 @@
  *   user address and length as for any registered buffer, and one
  *   dma-buf-io-pages buffer covering the buffer's pages is attached to the
  *   drive (none in the swiotlb bed).  A read through it uses the mapping.
- * - dmabuf_rw_buffer_premapped(): 0 for an ordinary buffer, -ENOENT for an
- *   empty slot and a slot beyond the table.
+ * - dmabuf_rw_buffer_premapped(): 0 for an ordinary buffer and a dma-buf
+ *   slot, -ENOENT for an empty slot and a slot beyond the table.
  * - Refused, with the documented errno, and the slot exactly as before
  *   (empty, ordinary or premapped): the flag on EMPTY and DMABUF
  *   descriptors, unknown flags, reserved words, target_fd without the flag
@@ -224,7 +224,7 @@ static size_t pages_of(const void *p, size_t len)
 	return ((a + len + PT_PAGE - 1) & ~(uintptr_t)(PT_PAGE - 1)) - (a & ~(uintptr_t)(PT_PAGE - 1));
 }
 
-static void test_fresh(const struct pt_buf *b)
+static void test_fresh(const struct pt_buf *b, int udmabuf)
 {
 	char line[128], want[128];
 	struct pt_pages pg;
@@ -247,6 +247,10 @@ static void test_fresh(const struct pt_buf *b)
 	pt_expect_bios(bios, 1, "a read through the premapped slot");
 
 	pt_expect_premapped(&ring, 2, -ENOENT, "an empty slot");
+	/* a dma-buf slot is not what the function describes: 0 */
+	dt_expect(dmabuf_rw_register_dmabuf(&ring, 2, udmabuf, fd0), 0, "dma-buf in slot 2");
+	pt_expect_premapped(&ring, 2, 0, "a dma-buf slot");
+	dt_expect(dmabuf_rw_clear_buffer(&ring, 2), 0, "clearing slot 2");
 	pt_expect_premapped(&ring, NR_SLOTS, -ENOENT, "the slot after the table");
 	pt_expect_premapped(&ring, 1000, -ENOENT, "slot 1000 of a table of 4");
 	printf("fresh registration: \"%s\", %d premapped dma-buf(s) of %zu bytes\n", line,
@@ -331,7 +335,7 @@ int main(void)
 	if (udmabuf < 0)
 		t_fail("udmabuf: %s", strerror(-udmabuf));
 
-	test_fresh(&b);
+	test_fresh(&b, udmabuf);
 	test_refusals(&b, udmabuf);
 	dt_expect(dmabuf_rw_clear_buffer(&ring, 0), 0, "clearing slot 0");
 	test_updates(&b);
