@@ -19,9 +19,10 @@
  * random READ_FIXED/WRITE_FIXED (addresses around and across the buffer's
  * ends, lengths, device offsets, both drives) through both must give the
  * same result (but for addresses that are not 4-byte aligned, which only
- * the premapped path refuses with -EINVAL, see fuzz_io()), the data of those
- * that succeed is right, and nothing outside the registered range changes.  3,000 updates and 1,000 I/O
- * pairs (a tenth on a debug kernel, or dmabuf_rw.fuzz_cases=N updates).
+ * the premapped path refuses with -EINVAL, see fuzz_io()), the data of
+ * those that succeed is right, and nothing outside the registered range
+ * changes.  3,000 updates and 1,000 I/O pairs (a tenth on a debug kernel,
+ * or dmabuf_rw.fuzz_cases=N updates).
  */
 #include "premap-test.h"
 

@@ -3,11 +3,11 @@
  * Controller resets under load: reset_controller of drive 0 is written ten
  * times while READ_FIXED and WRITE_FIXED through a premapped slot run at
  * queue depth 16.  I/O must keep completing (a reset requeues what is in
- * flight) with verified data and never hang; a read that fails is an
- * error, and so is -EAGAIN (resets keep maps, and the pages of a
- * premapped buffer never move).  The mapping survives the resets: afterwards the slot is still
- * premapped, its dma-buf is still attached to the drive, and a verified
- * pass over the whole area still goes through the mapping.
+ * flight) with verified data and never hang; an I/O that fails is an
+ * error, and so is -EAGAIN (resets keep maps, and the pages of a premapped
+ * buffer never move).  The mapping survives the resets: afterwards the slot
+ * is still premapped, its dma-buf is still attached to the drive, and a
+ * verified pass over the whole area still goes through the mapping.
  */
 #include "premap-test.h"
 
