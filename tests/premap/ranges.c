@@ -9,9 +9,10 @@
  * the same memory is registered premapped in slot 0 and ordinary in slot 1.
  * (Addresses that break the device's 4-byte DMA alignment are refused by
  * the premapped path only: see misaligned().)  For each case (before the
- * buffer in its first page, a page before it, past its end in its last page, at the end, wrapping the address space,
- * misaligned addresses, lengths and device offsets, the last block, a
- * dword-aligned address, zero length) a READ_FIXED and a WRITE_FIXED
+ * buffer in its first page, a page before it, past its end in its last
+ * page, at the end, wrapping the address space, misaligned addresses,
+ * lengths and device offsets, the last block, a dword-aligned address,
+ * zero length) a READ_FIXED and a WRITE_FIXED
  * through each slot must give the documented result, both the same, and
  * the unregistered bytes of the pages and the drive must be untouched by
  * every refused one.
