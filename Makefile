@@ -83,7 +83,8 @@ fio-engine:
 $(FIO_ENGINE): fio/dmabuf-engine.c fio/build-engine.sh $(wildcard lib/*.c lib/*.h)
 	@fio/build-engine.sh
 # Boot once per IOMMU mode on a null-co drive, measure, tabulate: build/bench/
-bench: kernel test-modules fio-engine
+# (NO_BUILD=1: the kernel and test modules already built)
+bench: $(if $(filter 1,$(NO_BUILD)),,kernel test-modules) fio-engine
 	@$(MAKE) -s guest
 	@bench/run-bench.sh
 # Guest CPU time per I/O under QEMU -icount, once per IOMMU mode: build/bench/cpu.csv
