@@ -67,7 +67,9 @@ prefix=/usr
 	for f in bin/dmabuf-io lib/libdmabuf-rw.a "lib/libdmabuf-rw.so.$ver" \
 		 lib/libdmabuf-rw.so lib/libdmabuf-rw.so.1 lib/pkgconfig/dmabuf-rw.pc \
 		 include/dmabuf-rw.h include/dmabuf-rw/uapi.h share/man/man1/dmabuf-io.1 \
-		 share/man/man3/dmabuf_rw_register_dmabuf.3 share/man/man3/dmabuf_rw_prep_read.3; do
+		 share/man/man3/dmabuf_rw_register_dmabuf.3 share/man/man3/dmabuf_rw_prep_read.3 \
+		 share/man/man3/dmabuf_rw_register_premapped.3 \
+		 share/man/man3/dmabuf_rw_buffer_premapped.3; do
 		[ -e "$dest$prefix/$f" ] || { echo "not installed: $prefix/$f"; exit 1; }
 	done
 	[ "$(readelf -d "$dest$prefix/lib/libdmabuf-rw.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" = libdmabuf-rw.so.1 ] ||
