@@ -10,15 +10,19 @@
  *    area alone, one to the partition itself fails cleanly (the kernel
  *    refuses writes to an active swap device) instead of hanging; after
  *    swapoff the same write is accepted without --force;
+ *  - a file system mounted from that partition (busybox's mke2fs, the
+ *    ext4 driver): refused on the disk and the partition, naming the mount
+ *    point;
  *  - another process holding the disk open with O_EXCL: refused, naming
  *    that process; accepted again once it is gone.
  * The first block of the drive is restored and the partition dropped at
- * exit, also when the test fails.  File systems, md, dm and LVM are not in
- * the guest kernel: their holders are covered by tests/host/busy.c only.
+ * exit, also when the test fails.  btrfs, md, dm and LVM are not in the
+ * guest kernel: their holders are covered by tests/host/busy.c only.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <linux/fs.h>
@@ -28,12 +32,13 @@
 #define PART_START	(1U << 20)	/* the swap partition: 1 MiB ... */
 #define PART_SIZE	(8U << 20)	/* ... 9 MiB */
 #define AREA_OFF	"32m"		/* where the test writes, outside it */
+#define MNT		"/tmp/inuse-mnt"
 
 static const char *disk;		/* /dev/nvmeXnY of drive 1 */
 static char part[64], part_name[32];	/* its partition 1: path, kernel name */
 static unsigned char *block0;		/* the drive's first block, as found */
 static unsigned int lbs;
-static bool swap_on;
+static bool swap_on, mounted;
 static pid_t holder = -1;
 
 static void reread_partitions(int fd)
@@ -61,6 +66,9 @@ static void cleanup(void)
 	if (swap_on && swapoff(part))
 		printf("cleanup: swapoff %s: %s\n", part, strerror(errno));
 	swap_on = false;
+	if (mounted && umount(MNT))
+		printf("cleanup: umount %s: %s\n", MNT, strerror(errno));
+	mounted = false;
 	if (!block0)
 		return;
 	fd = open(disk, O_RDWR | O_DIRECT);
@@ -272,6 +280,28 @@ int main(void)
 	swap_on = false;
 	write_run(&r, disk, area, "-s1m");
 	expect_ok(&r, "write after swapoff");
+
+	/* a mounted file system: ext2 made by busybox, mounted by the ext4 driver */
+	tt_execv(&r, "/sbin/mke2fs", (const char *[]){ "-q", part, NULL });
+	if (r.status)
+		tt_fail(&r, "mke2fs failed");
+	tt_free(&r);
+	if (mkdir(MNT, 0755) && errno != EEXIST)
+		t_fail("mkdir %s: %s", MNT, strerror(errno));
+	if (mount(part, MNT, "ext4", 0, NULL)) {
+		if (errno == ENODEV)
+			t_missing("ext4 (CONFIG_EXT4_FS is in kernel/config)");
+		t_fail("mount %s on %s: %s", part, MNT, strerror(errno));
+	}
+	mounted = true;
+	snprintf(want, sizeof(want), "%s is mounted on %s", part_name, MNT);
+	write_run(&r, disk, area, "-s1m");
+	expect_refused(&r, want, "write to the disk of a mounted partition");
+	write_run(&r, part, "-mplain", NULL);
+	expect_refused(&r, want, "write to a mounted partition");
+	if (umount(MNT))
+		t_fail("umount %s: %s", MNT, strerror(errno));
+	mounted = false;
 
 	/* another program holding the disk exclusively */
 	holder = hold_exclusively();
