@@ -65,6 +65,10 @@ static const char bench_help[] =
 "                       nvme.poll_queues)\n"
 "      --progress       a progress line every second on stderr (default: only\n"
 "                       when stderr is a terminal); --no-progress: never\n"
+"      --cpu WHAT       CPU per I/O of the process (default), or also of the whole\n"
+"                       system: system adds its busy time per I/O, measured by\n"
+"                       an idle-priority thread spinning on every CPU (it takes\n"
+"                       them all; the system should be otherwise idle)\n"
 "      --json           results as one JSON object\n"
 "      --csv            results as a CSV header and row; --no-header: row only\n"
 "  -h, --help           this text\n"
@@ -74,7 +78,9 @@ static const char bench_help[] =
 "--jobs) decimal ones (100k = 100000).\n"
 "\n"
 "Prints IOPS, MB/s (10^6 bytes), CPU time per I/O (user + system time of the\n"
-"process over the I/Os done) and latency percentiles p50/p99/p99.9.  The\n"
+"process over the I/Os done; with --cpu system also every CPU's busy time,\n"
+"wherever the I/O's work ran: interrupts, kernel threads, io_uring's workers)\n"
+"and latency percentiles p50/p99/p99.9.  The\n"
 "ring uses the flags of fio's io_uring engine (SINGLE_ISSUER, DEFER_TASKRUN,\n"
 "COOP_TASKRUN).  Exit status: 0 ok, 1 run-time error, 2 bad usage.\n"
 "\n"
@@ -82,7 +88,7 @@ static const char bench_help[] =
 
 enum {
 	OPT_POLL = 256, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_JSON, OPT_CSV, OPT_NO_HEADER,
-	OPT_FORCE, OPT_NO_MAP,
+	OPT_FORCE, OPT_NO_MAP, OPT_CPU,
 };
 
 static const struct option bench_opts[] = {
@@ -105,6 +111,7 @@ static const struct option bench_opts[] = {
 	{ "no-header",	 no_argument,	    NULL, OPT_NO_HEADER },
 	{ "force",	 no_argument,	    NULL, OPT_FORCE },
 	{ "no-cpu-map",	 no_argument,	    NULL, OPT_NO_MAP },
+	{ "cpu",	 required_argument, NULL, OPT_CPU },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -197,6 +204,14 @@ static int bench_parse(struct dio_bench *b, int argc, char **argv)
 		case OPT_NO_HEADER:	b->csv_header = false; break;
 		case OPT_FORCE:		b->force = true; break;
 		case OPT_NO_MAP:	b->no_map = true; break;
+		case OPT_CPU:
+			if (!strcmp(optarg, "system"))
+				b->cpu_system = true;
+			else if (!strcmp(optarg, "process"))
+				b->cpu_system = false;
+			else
+				BAD("unknown --cpu '%s': use process or system", optarg);
+			break;
 		case 'h':
 			fputs(bench_help, stdout);
 			exit(0);
@@ -293,6 +308,7 @@ static int bench_run(struct dio_bench *b)
 {
 	struct dio_worker *w = calloc(b->jobs, sizeof(*w));
 	struct rusage ru0, ru1;
+	struct dio_soak soak = { 0 };
 	pthread_barrier_t start;
 	pthread_t *tid = calloc(b->jobs, sizeof(*tid));
 	unsigned int i;
@@ -330,15 +346,32 @@ static int bench_run(struct dio_bench *b)
 			exit(DIO_EXIT_FAIL);
 		}
 	}
+	/*
+	 * Twice: the workers are set up, then they go.  In between (--cpu
+	 * system) the soak threads start and calibrate, on a system where the
+	 * setup is over and no I/O runs yet.
+	 */
 	pthread_barrier_wait(&start);
+	if (b->cpu_system && !atomic_load(&b->setup_failed)) {
+		if (dio_soak_start(&soak) || dio_soak_calibrate(&soak, 0.2)) {
+			atomic_store(&b->setup_failed, 1);
+			ret = -1;
+		}
+	}
 	getrusage(RUSAGE_SELF, &ru0);
+	if (b->cpu_system && !ret)
+		dio_soak_begin(&soak);
+	pthread_barrier_wait(&start);
 	t0 = dio_now();
 	if (!atomic_load(&b->setup_failed) &&
 	    (b->progress == 1 || (b->progress == -1 && isatty(STDERR_FILENO))))
 		bench_progress(b, w, t0);
 	for (i = 0; i < b->jobs; i++)
 		pthread_join(tid[i], NULL);
+	if (b->cpu_system && !ret)
+		dio_soak_end(&soak);
 	getrusage(RUSAGE_SELF, &ru1);
+	dio_soak_stop(&soak);
 	signal(SIGINT, SIG_DFL);
 
 	dio_histo_init(&b->lat);
@@ -357,6 +390,22 @@ static int bench_run(struct dio_bench *b)
 		      (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6;
 	b->cpu_sys = (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
 		     (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
+	if (b->cpu_system && !ret) {
+		/*
+		 * The soak threads belong to this process but are not its
+		 * work: their time (a user-space loop, plus interrupts that
+		 * hit them) comes off the user time first.
+		 */
+		b->cpu_user -= soak.own;
+		if (b->cpu_user < 0) {
+			b->cpu_sys += b->cpu_user;
+			b->cpu_user = 0;
+		}
+		if (b->cpu_sys < 0)
+			b->cpu_sys = 0;
+		b->busy = soak.busy;
+		b->busy_cpus = soak.n;
+	}
 	pthread_barrier_destroy(&start);
 	free(w);
 	free(tid);

@@ -16,6 +16,7 @@
  *   bench.c   the bench command: options, threads, progress
  *   worker.c  one bench thread: its ring, buffers and I/O loop
  *   histo.c   latency histogram and percentiles
+ *   soak.c    bench --cpu system: the whole system's busy time (soak threads)
  *   report.c  bench results as text, JSON or CSV
  */
 #ifndef DMABUF_IO_H
@@ -176,6 +177,30 @@ void dio_histo_merge(struct dio_histo *into, const struct dio_histo *h);
 /* The value at quantile q (0..1): the middle of its bucket, ns. */
 uint64_t dio_histo_quantile(const struct dio_histo *h, double q);
 
+/*
+ * soak.c: bench --cpu system.  A SCHED_IDLE thread pinned to every CPU the
+ * process may use counts loop iterations; calibrated alone, the
+ * iterations it loses during a run are the time everything else took.
+ * dio_soak_start() starts the threads, dio_soak_calibrate() measures their
+ * rate alone for secs, dio_soak_begin() and dio_soak_end() bracket the run
+ * and set busy and own, dio_soak_stop() ends the threads.  -1 after
+ * printing why.
+ */
+struct dio_soak_cpu;
+struct dio_soak {
+	struct dio_soak_cpu *cpu;
+	unsigned int n;		/* CPUs, one thread each */
+	_Atomic int stop;
+	double t0;		/* dio_soak_begin() */
+	double busy;		/* CPU-seconds not spent soaking, all CPUs */
+	double own;		/* the soak threads' own CPU time, s */
+};
+int dio_soak_start(struct dio_soak *s);
+int dio_soak_calibrate(struct dio_soak *s, double secs);
+void dio_soak_begin(struct dio_soak *s);
+void dio_soak_end(struct dio_soak *s);
+void dio_soak_stop(struct dio_soak *s);
+
 /* bench */
 enum dio_mode { DIO_PLAIN, DIO_FIXED, DIO_DMABUF, DIO_BOUNCE, DIO_PREMAPPED };
 #define DIO_NMODES	(DIO_PREMAPPED + 1)
@@ -193,6 +218,7 @@ struct dio_bench {
 	uint64_t offset, size;	/* area of the target used */
 	int progress;		/* -1: when stderr is a tty */
 	bool json, csv, csv_header;
+	bool cpu_system;	/* --cpu system: also the whole system's busy time */
 	struct dio_target target;
 	_Atomic int setup_failed;	/* a thread could not set up */
 
@@ -200,7 +226,9 @@ struct dio_bench {
 	uint64_t done;		/* I/Os completed */
 	uint64_t eagain;	/* -EAGAIN completions reissued */
 	double elapsed;		/* s, first submission to last completion */
-	double cpu_user, cpu_sys;	/* s, the whole process */
+	double cpu_user, cpu_sys;	/* s, the whole process (less soak threads) */
+	double busy;		/* --cpu system: s, every CPU's busy time */
+	unsigned int busy_cpus;	/* --cpu system: CPUs measured */
 	struct dio_histo lat;
 	unsigned int premapped_jobs;	/* --mode premapped: jobs whose slot got the mapping */
 };

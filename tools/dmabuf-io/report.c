@@ -6,6 +6,7 @@
 
 struct dio_result {
 	double iops, mbps, cpu_us, usr_us, sys_us;
+	double busy_us;		/* --cpu system: every CPU's busy time per I/O */
 	double p50, p99, p999, min, mean, max;	/* latency, us */
 };
 
@@ -19,6 +20,7 @@ static void dio_result(const struct dio_bench *b, struct dio_result *r)
 	r->usr_us = b->cpu_user * 1e6 / n;
 	r->sys_us = b->cpu_sys * 1e6 / n;
 	r->cpu_us = r->usr_us + r->sys_us;
+	r->busy_us = b->busy * 1e6 / n;
 	r->p50 = dio_histo_quantile(h, 0.50) / 1e3;
 	r->p99 = dio_histo_quantile(h, 0.99) / 1e3;
 	r->p999 = dio_histo_quantile(h, 0.999) / 1e3;
@@ -75,11 +77,15 @@ static void dio_report_json(const struct dio_bench *b, const struct dio_result *
 	       "\"cpu_us_per_io\": %.3f, \"usr_us_per_io\": %.3f, \"sys_us_per_io\": %.3f, "
 	       "\"eagain\": %llu, "
 	       "\"lat_us\": {\"min\": %.3f, \"mean\": %.3f, \"p50\": %.3f, "
-	       "\"p99\": %.3f, \"p99.9\": %.3f, \"max\": %.3f}}\n",
+	       "\"p99\": %.3f, \"p99.9\": %.3f, \"max\": %.3f}",
 	       b->target.iommu, (unsigned long long)b->done, b->elapsed,
 	       r->iops, r->mbps, r->cpu_us, r->usr_us, r->sys_us,
 	       (unsigned long long)b->eagain,
 	       r->min, r->mean, r->p50, r->p99, r->p999, r->max);
+	/* only with --cpu system: older consumers see the object they know */
+	if (b->cpu_system)
+		printf(", \"busy_us_per_io\": %.3f, \"busy_cpus\": %u", r->busy_us, b->busy_cpus);
+	printf("}\n");
 }
 
 /* CSV field (RFC 4180): quoted, inner quotes doubled. */
@@ -100,20 +106,26 @@ static void dio_report_csv(const struct dio_bench *b, const struct dio_result *r
 		printf("mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,"
 		       "iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,"
 		       "lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us,"
-		       "premapped\n");
+		       "premapped%s\n", b->cpu_system ? ",busy_us_per_io" : "");
 	/* free text (the device path, drm:PATH) is quoted */
 	printf("%s,", dio_mode_names[b->mode]);
 	dio_csv_str(dio_dmabuf_kind(b));
 	printf(",%s,%s,%u,%u,%u,", b->write ? "write" : "read",
 	       b->random ? "random" : "sequential", b->bs, b->qd, b->jobs);
 	dio_csv_str(b->target.path);
-	/* premapped last: scripts that count columns keep working */
+	/*
+	 * New columns go last, and --cpu system's only with it: scripts that
+	 * count columns keep working
+	 */
 	printf(",%s,%llu,%.6f,%.1f,%.3f,%.3f,%.3f,%.3f,%llu,"
-	       "%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%s\n",
+	       "%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%s",
 	       b->target.iommu, (unsigned long long)b->done, b->elapsed,
 	       r->iops, r->mbps, r->cpu_us, r->usr_us, r->sys_us,
 	       (unsigned long long)b->eagain,
 	       r->min, r->mean, r->p50, r->p99, r->p999, r->max, dio_premapped(b));
+	if (b->cpu_system)
+		printf(",%.3f", r->busy_us);
+	printf("\n");
 }
 
 static void dio_report_text(const struct dio_bench *b, const struct dio_result *r)
@@ -136,6 +148,9 @@ static void dio_report_text(const struct dio_bench *b, const struct dio_result *
 	printf("  %llu I/Os in %.2f s: %.1f KIOPS, %.1f MB/s\n",
 	       (unsigned long long)b->done, b->elapsed, r->iops / 1e3, r->mbps);
 	printf("  CPU %.2f us/IO (user %.2f, system %.2f)\n", r->cpu_us, r->usr_us, r->sys_us);
+	if (b->cpu_system)
+		printf("  system busy %.2f us/IO (%u CPU%s, all work wherever it ran)\n",
+		       r->busy_us, b->busy_cpus, b->busy_cpus == 1 ? "" : "s");
 	printf("  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  (min %.1f  mean %.1f  max %.1f)\n",
 	       r->p50, r->p99, r->p999, r->min, r->mean, r->max);
 	if (b->eagain)
