@@ -8,11 +8,18 @@
  * was booted in), rep, test (rand4k, seq1m, ...), then dmabuf-io's CSV
  * columns, of which mode and cpu_us_per_io (user + system time of the
  * process per I/O; under QEMU -icount an instruction count) are used, or
- * instead of the latter COLUMN, e.g. sys_us_per_io.
+ * instead of the latter COLUMN: make bench-cpu's busy_us_per_io (the whole
+ * guest's busy time per I/O, dmabuf-io --cpu system), or e.g.
+ * sys_us_per_io.  RAW.csv without COLUMN (runs from before it was
+ * measured) falls back to cpu_us_per_io, saying so.
  * For every (boot, test, mode) the program takes the median, min and max
  * of the repetitions and writes CPU.csv:
  *
  *   boot,test,mode,runs,cpu_us_per_io_median,cpu_us_per_io_min,cpu_us_per_io_max
+ *
+ * (the cpu_us_per_io_* columns hold COLUMN's figures), and when COLUMN is
+ * another than cpu_us_per_io, the process's own figure after them:
+ * process_us_per_io_median,process_us_per_io_min,process_us_per_io_max.
  *
  * and prints per test a table with every cell's spread (max - min) /
  * median and the ratios of medians: per boot fixed/plain and MODE/fixed,
@@ -44,6 +51,7 @@ struct group {
 	unsigned int fellback;	/* premapped runs the kernel mapped per I/O */
 	int rep[MAX_RUNS];
 	double cpu[MAX_RUNS];
+	double proc[MAX_RUNS];	/* cpu_us_per_io when cpu[] is another column */
 };
 
 static struct group groups[MAX_GROUPS];
@@ -170,15 +178,16 @@ static const char *ratio(const struct group *a, const struct group *b, char *buf
 }
 
 static const char *value_col = "cpu_us_per_io";
+static int have_proc;	/* the process's figure besides value_col's */
 
 static int read_raw(const char *path)
 {
 	enum { C_BOOT, C_REP, C_TEST, C_MODE, C_CPU, NCOLS };
-	const char *const col_names[NCOLS] = {
+	const char *col_names[NCOLS] = {
 		"boot", "rep", "test", "mode", value_col,
 	};
 	char line[4096], *f[MAX_FIELDS], *end;
-	int col[NCOLS], n, i, j, lineno = 1, last = 0, b, pm = -1;
+	int col[NCOLS], n, i, j, lineno = 1, last = 0, b, pm = -1, pc = -1;
 	FILE *in = fopen(path, "r");
 
 	if (!in) {
@@ -191,6 +200,14 @@ static int read_raw(const char *path)
 		return -1;
 	}
 	n = csv_split(line, f, MAX_FIELDS);
+	for (j = 0; j < n; j++)
+		if (!strcmp(f[j], value_col))
+			break;
+	if (j == n && strcmp(value_col, "cpu_us_per_io")) {
+		printf("NOTE: %s has no column %s (older runs): the process's cpu_us_per_io "
+		       "instead.\n\n", path, value_col);
+		value_col = col_names[C_CPU] = "cpu_us_per_io";
+	}
 	for (i = 0; i < NCOLS; i++) {
 		for (col[i] = -1, j = 0; j < n; j++)
 			if (!strcmp(f[j], col_names[i]))
@@ -204,9 +221,13 @@ static int read_raw(const char *path)
 			last = col[i];
 	}
 	/* optional: runs from before dmabuf-io knew premapped lack it */
-	for (j = 0; j < n; j++)
+	for (j = 0; j < n; j++) {
 		if (!strcmp(f[j], "premapped"))
 			pm = j;
+		if (!strcmp(f[j], "cpu_us_per_io") && strcmp(value_col, "cpu_us_per_io"))
+			pc = j;
+	}
+	have_proc = pc >= 0;
 	for (b = 0; b < 4; b++)
 		name_add(&boots, known_boots[b]);
 	while (fgets(line, sizeof(line), in)) {
@@ -227,6 +248,7 @@ static int read_raw(const char *path)
 		if (!g || g->n == MAX_RUNS)
 			continue;
 		g->rep[g->n] = atoi(f[col[C_REP]]);
+		g->proc[g->n] = pc >= 0 && pc < n ? strtod(f[pc], NULL) : NAN;
 		g->cpu[g->n++] = v;
 		if (pm >= 0 && pm < n && !strcmp(f[pm], "no"))
 			g->fellback++;
@@ -390,15 +412,25 @@ static int write_csv(const char *path)
 		perror(path);
 		return -1;
 	}
-	fprintf(f, "boot,test,mode,runs,cpu_us_per_io_median,cpu_us_per_io_min,cpu_us_per_io_max\n");
+	/* issue 11's columns first, exactly; the process's figure after them */
+	fprintf(f, "boot,test,mode,runs,cpu_us_per_io_median,cpu_us_per_io_min,cpu_us_per_io_max%s\n",
+		have_proc ? ",process_us_per_io_median,process_us_per_io_min,"
+			    "process_us_per_io_max" : "");
 	for (b = 0; b < boots.n; b++)
 		for (t = 0; t < tests.n; t++)
 			for (m = 0; m < modes.n; m++) {
-				struct stat3 s = group_stats(group_get(b, t, m, 0));
+				struct group *g = group_get(b, t, m, 0);
+				struct stat3 s = group_stats(g), p;
 
-				if (s.n)
-					fprintf(f, "%s,%s,%s,%u,%.3f,%.3f,%.3f\n", boots.name[b],
-						tests.name[t], modes.name[m], s.n, s.med, s.min, s.max);
+				if (!s.n)
+					continue;
+				fprintf(f, "%s,%s,%s,%u,%.3f,%.3f,%.3f", boots.name[b],
+					tests.name[t], modes.name[m], s.n, s.med, s.min, s.max);
+				if (have_proc) {
+					p = stats(g->proc, g->n);
+					fprintf(f, ",%.3f,%.3f,%.3f", p.med, p.min, p.max);
+				}
+				fprintf(f, "\n");
 			}
 	return fclose(f);
 }
@@ -421,7 +453,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: no runs\n", argv[1]);
 		return 1;
 	}
-	if (strcmp(value_col, "cpu_us_per_io"))
+	if (!strcmp(value_col, "busy_us_per_io"))
+		printf("The whole guest's busy time per I/O in us (dmabuf-io --cpu system), QEMU\n"
+		       "-icount, one vCPU: the instructions of all the work an I/O causes, wherever\n"
+		       "it runs (the process, interrupts, softirqs, io_uring's workers, kernel\n"
+		       "threads), not device time.  The process's own CPU time is in cpu.csv.\n");
+	else if (strcmp(value_col, "cpu_us_per_io"))
 		printf("%s of the guest's benchmarking process, QEMU -icount.\n", value_col);
 	else
 		printf("Guest CPU time (user + system) per I/O in us, QEMU -icount: the guest's\n"

@@ -6,7 +6,10 @@
 #   rand4k: 4 KiB random reads, QD32       dmabuf-io bench -m MODE
 #   seq1m:  1 MiB sequential reads, QD8    dmabuf-io bench -m MODE
 # The modes interleave within a repetition, so drift hits all alike.  What
-# counts is dmabuf-io's CPU time per I/O (user + system of its process).
+# counts is the whole guest's busy time per I/O (dmabuf-io --cpu system,
+# its last CSV column): soak threads keep the vCPU from ever halting, so
+# under -icount that is the instructions all the I/O's work took, wherever
+# it ran; dmabuf-io's own CPU time (user + system) comes along.
 #
 # Output: "csv:REP,TEST,<dmabuf-io CSV row>" per run and "# ..." progress
 # lines; a failed run prints "error: ..." and the script goes on, a
@@ -25,7 +28,7 @@ echo "# bench-cpu on $dev: $reps x $secs s per run, modes $modes, tests $tests; 
 
 show_row() {	# REP TEST ROW: the progress line of run_tool
 	echo "$3" | awk -F, -v t="$2" -v r="$1" \
-		'{ printf "# rep %s %-7s %-9s CPU %8.2f us/IO (user %.2f, system %.2f)\n", r, t, $1, $14, $15, $16 }'
+		'{ printf "# rep %s %-7s %-9s busy %8.2f us/IO, process %8.2f (user %.2f, system %.2f)\n", r, t, $1, $NF, $14, $15, $16 }'
 }
 
 # One unrecorded short run first: page cache, slab and the drive's queues
@@ -36,8 +39,8 @@ while [ "$rep" -le "$reps" ]; do
 	for t in $tests; do
 		for m in $modes; do
 			case "$t" in
-			rand4k)	run_tool "$rep" "$t" -m "$m" -b 4k -q 32 -p random ;;
-			seq1m)	run_tool "$rep" "$t" -m "$m" -b 1m -q 8 -p sequential ;;
+			rand4k)	run_tool "$rep" "$t" --cpu system -m "$m" -b 4k -q 32 -p random ;;
+			seq1m)	run_tool "$rep" "$t" --cpu system -m "$m" -b 1m -q 8 -p sequential ;;
 			*)	echo "error: unknown test $t" ;;
 			esac
 		done
