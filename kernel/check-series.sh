@@ -7,6 +7,12 @@
 # The commits are checked out one after the other in a worktree of their
 # own (build/series), so build/linux and build/kbuild stay usable while it
 # runs; after the first commit each build is incremental.
+#
+# Environment:
+#   FROM=REV        check only the commits after REV (default: the base),
+#                   e.g. FROM=HEAD~4 after adding four patches
+#   CONFIGS="test nodmabuf"
+#                   which configurations to build
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +34,9 @@ command -v ccache >/dev/null && cc="ccache gcc"
 # One series check at a time; it has its own tree and build directories.
 exec 9>"$obj.lock"
 flock 9
-commits=$(git -C "$tree" rev-list --reverse base..HEAD)
+from=$(git -C "$tree" rev-parse --verify "${FROM:-base}^{commit}")
+commits=$(git -C "$tree" rev-list --reverse "$from"..HEAD)
+configs=${CONFIGS:-test nodmabuf}
 wt="$top/build/series"
 if ! git -C "$wt" rev-parse -q --verify HEAD >/dev/null 2>&1; then
 	rm -rf "$wt"
@@ -49,11 +57,19 @@ kmake "$nodma" tinyconfig >/dev/null
 kmake "$nodma" olddefconfig >/dev/null
 grep -q '^CONFIG_DMA_SHARED_BUFFER=y' "$nodma/.config" &&
 	{ say "no-dmabuf.config: something selects DMA_SHARED_BUFFER"; exit 1; }
+dirs=
+for k in $configs; do
+	case $k in
+	test)		dirs+=" $obj" ;;
+	nodmabuf)	dirs+=" $nodma" ;;
+	*)		say "CONFIGS: '$k' is neither test nor nodmabuf"; exit 1 ;;
+	esac
+done
 fail=0
 for c in $commits; do
 	subj=$(git -C "$tree" log -1 --format=%s "$c")
 	git -C "$tree" checkout -q --detach "$c"
-	for o in "$obj" "$nodma"; do
+	for o in $dirs; do
 		if kmake "$o" olddefconfig bzImage modules > "$o/build.log" 2>&1 &&
 		   ! grep -q 'warning:' "$o/build.log"; then
 			continue
@@ -63,7 +79,7 @@ for c in $commits; do
 		fail=1
 		break 2
 	done
-	say "builds:  $subj (with and without dma-buf support)"
+	say "builds:  $subj ($configs)"
 done
 "$top/kernel/checkpatch.sh" || fail=1
 exit $fail
