@@ -94,10 +94,6 @@ fi
 start=$(date +%s)
 mkdir -p "$logs"
 
-# Host-side tests first (tests/host/run.sh): no root, no VM.
-tests/host/run.sh "$n" | tee "$logs/host.tap" | grep -v '^# host: '
-read -r hp hf hs < <(sed -n 's/^# host: //p' "$logs/host.tap"; echo 0 1 0)
-n=$((n + hp + hf + hs)) pass=$((pass + hp)) fail=$((fail + hf)) skip=$((skip + hs))
 : > "$skips"
 if [ "${NO_BUILD:-0}" != 1 ]; then
 	echo "# building kernel${flavour:+ ($flavour)} and guest (log: $logs/build.log)"
@@ -110,6 +106,12 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
 	fi
 	echo "# built in $(($(date +%s) - start)) s"
 fi
+
+# Host-side tests (tests/host/run.sh): no root, no VM; after the build,
+# which unpacks the fio tree host/fio-getevents compiles against.
+tests/host/run.sh "$n" | tee "$logs/host.tap" | grep -v '^# host: '
+read -r hp hf hs < <(sed -n 's/^# host: //p' "$logs/host.tap"; echo 0 1 0)
+n=$((n + hp + hf + hs)) pass=$((pass + hp)) fail=$((fail + hf)) skip=$((skip + hs))
 
 # First kernel splat in a console log: "TEXT, during TEST (LOG:LINE)".
 first_splat() {
