@@ -441,14 +441,34 @@ static int dmabuf_register_premapped(struct thread_data *td, struct fio_file *f)
 	return 0;
 }
 
+/* What a registration error most likely means, for the message. */
+static const char *dmabuf_register_hint(const struct fio_file *f, int err)
+{
+	switch (err) {
+	case -EXDEV:
+		return " (no peer-to-peer route between the memory's device and the drive: "
+		       "put both below one PCIe switch, or use host memory)";
+	case -EOPNOTSUPP:
+	case -ENOTTY:
+		return f->filetype == FIO_TYPE_FILE ?
+		       " (the file system cannot do dma-buf I/O: ext4 and xfs can, for files "
+		       "without inline data, data journalling, encryption, verity or DAX)" :
+		       " (the device's driver does not support dma-buf I/O)";
+	default:
+		return "";
+	}
+}
+
 static int dmabuf_open_file(struct thread_data *td, struct fio_file *f)
 {
 	struct dmabuf_data *dd = td->io_ops_data;
 	int ret;
 
-	if (f->filetype != FIO_TYPE_BLOCK) {
-		log_err("dmabuf: %s is not a block device; dma-buf I/O needs one whose "
-			"driver supports it (NVMe)\n", f->file_name);
+	/* the kernel says which files can: NVMe, files on ext4 and xfs */
+	if (f->filetype != FIO_TYPE_BLOCK && f->filetype != FIO_TYPE_FILE) {
+		log_err("dmabuf: %s is neither a block device nor a regular file; "
+			"dma-buf I/O needs an NVMe namespace or a file on ext4 or xfs\n",
+			f->file_name);
 		td_verror(td, EINVAL, "dmabuf open");
 		return 1;
 	}
@@ -462,8 +482,7 @@ static int dmabuf_open_file(struct thread_data *td, struct fio_file *f)
 		ret = dmabuf_rw_register_dmabuf(&dd->ring, f->fileno, dd->dmabuf_fd, f->fd);
 		if (ret)
 			log_err("dmabuf: registering the dma-buf for %s: %s%s\n", f->file_name,
-				strerror(-ret), ret == -EOPNOTSUPP || ret == -ENOTTY ?
-				" (the device's driver does not support dma-buf I/O)" : "");
+				strerror(-ret), dmabuf_register_hint(f, ret));
 	}
 	if (ret) {
 		td_verror(td, -ret, "dmabuf register");
