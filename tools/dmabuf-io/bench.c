@@ -27,8 +27,13 @@ _Atomic int dio_stop;
 static const char bench_help[] =
 "usage: dmabuf-io bench [options] DEVICE\n"
 "\n"
-"Measure O_DIRECT I/O between DEVICE (an NVMe block device) and memory, one\n"
-"io_uring per job, QD I/Os in flight, each timed from submission to completion.\n"
+"Measure O_DIRECT I/O between DEVICE (an NVMe block device, or a file on ext4\n"
+"or xfs) and memory, one io_uring per job, QD I/Os in flight, each timed from\n"
+"submission to completion.  dmabuf and premapped on a file go through the file\n"
+"system's direct I/O to its device; a file that cannot take them (another file\n"
+"system, inline data, data journalling, encryption, verity, DAX) is refused,\n"
+"saying why, and so is a read that meets a hole or an unwritten extent, which\n"
+"they cannot fill with zeroes: bench files whose every block is written.\n"
 "\n"
 "  -m, --mode MODE      where the data goes (default dmabuf):\n"
 "                         plain   host memory, IORING_OP_READ/WRITE\n"
@@ -254,9 +259,10 @@ static int bench_parse(struct dio_bench *b, int argc, char **argv)
 		BAD("the area (%llu bytes) is smaller than %s %u-byte I/O%s",
 		    (unsigned long long)b->size, b->random ? "one" : "one per job:",
 		    b->bs, b->random ? "" : "s");
-	if ((b->mode == DIO_DMABUF || b->mode == DIO_PREMAPPED) && !b->target.blockdev)
-		BAD("--mode %s needs a block device (NVMe), not the file %s",
-		    dio_mode_names[b->mode], b->target.path);
+	/*
+	 * A regular file (dmabuf, premapped): the registration says whether
+	 * its file system takes dma-buf I/O, and why not; never another path.
+	 */
 	return 0;
 }
 

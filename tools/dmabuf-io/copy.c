@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * dmabuf-io copy: SRC -> dma-buf -> DST, chunk by chunk, QD chunks in
- * flight, then verify.  A block device side moves data with READ_FIXED or
- * WRITE_FIXED on the dma-buf registered for it; a regular file side cannot
- * (files do not implement dma-buf I/O) and bounces through host memory and
- * the dma-buf's mmap, which the output says.
+ * flight, then verify.  Each side moves data with READ_FIXED or
+ * WRITE_FIXED on the dma-buf registered for it: a block device, or a file
+ * on ext4 or xfs (iomap direct I/O to the file system's device).  A file
+ * the kernel refuses (another file system, inline data, data journalling,
+ * encryption, verity, DAX, no O_DIRECT) bounces through host memory and
+ * the dma-buf's mmap instead, with a note saying why, as the output does.
+ * A dma-buf read from a file ends short before a hole or an unwritten
+ * extent (-ENODATA if it starts in one): the rest of such a chunk is read
+ * into host memory and copied into the dma-buf by the CPU, and counted.
  *
  * Verification is independent of the copy path: SRC and DST are read back
  * with plain O_DIRECT reads and compared, and a hash of every chunk as the
@@ -30,10 +35,14 @@
 static const char copy_help[] =
 "usage: dmabuf-io copy [options] SRC DST\n"
 "\n"
-"Copy SRC to DST through one dma-buf and verify the result.  A block device\n"
-"(NVMe) side uses the dma-buf directly: READ_FIXED from SRC into the dma-buf,\n"
-"WRITE_FIXED from it to DST.  A regular file side bounces through host memory\n"
-"and the dma-buf's mmap.  DST is created if it does not exist.\n"
+"Copy SRC to DST through one dma-buf and verify the result.  Each side uses the\n"
+"dma-buf directly, READ_FIXED from SRC into it and WRITE_FIXED from it to DST,\n"
+"if it is an NVMe block device or a file on ext4 or xfs.  A file the kernel\n"
+"refuses (another file system; inline data, data journalling, encryption,\n"
+"verity, DAX) bounces through host memory and the dma-buf's mmap instead, with\n"
+"a note saying why.  Holes and unwritten extents of a SRC file, which dma-buf\n"
+"reads stop at, are read into host memory and copied in by the CPU.  DST is\n"
+"created if it does not exist.\n"
 "\n"
 "  -s, --size SIZE        bytes to copy (default: SRC from --src-offset to its end)\n"
 "  -i, --src-offset OFF   where to start reading SRC (default 0)\n"
@@ -78,6 +87,7 @@ struct copy_side {
 	uint64_t off;
 	bool direct_io;		/* dma-buf registered for it */
 	unsigned int slot;
+	char why[600];		/* a file the kernel refused: why */
 };
 
 struct copy {
@@ -97,6 +107,7 @@ struct copy {
 	uint64_t *hash;		/* per chunk: as seen in the dma-buf */
 	unsigned int *again;	/* per slot: consecutive -EAGAIN */
 	uint64_t eagain;
+	uint64_t holes;		/* chunks of SRC whose rest the CPU read */
 };
 
 #define BAD(...)	do { dio_usage_err("copy", __VA_ARGS__); return -1; } while (0)
@@ -235,10 +246,47 @@ static int copy_check(struct copy *c)
 	return 0;
 }
 
-/* Register the dma-buf for each block device side (once if they share it). */
+/*
+ * Register the dma-buf in slot for side s.  A block device must take it; a
+ * file the kernel refuses (or a kernel without dma-buf I/O) leaves the side
+ * to the CPU path, with a note saying why.  0, or -1 after the message.
+ */
+static int copy_register(struct copy *c, struct copy_side *s, unsigned int slot)
+{
+	struct dio_target *t = s->t;
+	char why[512];
+	int ret, probe;
+
+	if (t->blockdev) {
+		if (dio_dmabuf_register(&c->ring, slot, &c->dbuf, t))
+			return -1;
+		s->direct_io = true;
+		return 0;
+	}
+	/* without O_DIRECT (the file system has none) the kernel says EINVAL */
+	ret = t->direct ? dmabuf_rw_register_dmabuf(&c->ring, slot, c->dbuf.fd, t->fd) : -EINVAL;
+	if (!ret) {
+		s->direct_io = true;
+		return 0;
+	}
+	probe = dmabuf_rw_probe();
+	if (probe == -EOPNOTSUPP) {
+		snprintf(why, sizeof(why), "this kernel has no dma-buf registered buffers");
+	} else if (!probe && dio_file_refused(ret, t)) {
+		dio_file_unsupported_why(t, why, sizeof(why));
+	} else {
+		dio_dmabuf_register_err(ret, &c->dbuf, t);
+		return -1;
+	}
+	snprintf(s->why, sizeof(s->why), "%s (%s)", why, strerror(-ret));
+	return 0;
+}
+
+/* Register the dma-buf for each side (once if they share the target). */
 static int copy_setup(struct copy *c)
 {
 	size_t area = (size_t)c->qd * c->bs;
+	const struct copy_side *cpu;
 	int ret;
 
 	if (c->size < area)
@@ -247,15 +295,7 @@ static int copy_setup(struct copy *c)
 	c->nchunks = (c->size + c->bs - 1) / c->bs;
 	if (dio_dmabuf_create(&c->dbuf, c->spec, area))
 		return -1;
-	/* a file side bounces through the CPU view; the hash check wants it */
 	c->dbuf.no_map = c->no_map;
-	if (dio_dmabuf_map(&c->dbuf, !c->src.t->blockdev || !c->dst.t->blockdev)) {
-		if (!c->src.t->blockdev || !c->dst.t->blockdev) {
-			dio_err("a regular file side moves data through the CPU view of the "
-				"dma-buf: copy between block devices instead");
-			return -1;
-		}
-	}
 	ret = dio_ring_init(&c->ring, c->qd, false);
 	if (ret) {
 		dio_err("io_uring_queue_init: %s", strerror(-ret));
@@ -266,20 +306,37 @@ static int copy_setup(struct copy *c)
 		dio_err("io_uring_register_buffers_sparse: %s", strerror(-ret));
 		return -1;
 	}
-	if (c->src.t->blockdev) {
-		if (dio_dmabuf_register(&c->ring, 0, &c->dbuf, c->src.t))
-			return -1;
-		c->src.direct_io = true;
-	}
+	if (copy_register(c, &c->src, 0))
+		return -1;
 	c->dst.slot = c->dst.t == c->src.t ? 0 : 1;
-	if (c->dst.t->blockdev) {
-		if (c->dst.slot && dio_dmabuf_register(&c->ring, 1, &c->dbuf, c->dst.t))
-			return -1;
-		c->dst.direct_io = true;
+	if (!c->dst.slot) {
+		c->dst.direct_io = c->src.direct_io;
+		memcpy(c->dst.why, c->src.why, sizeof(c->dst.why));
+	} else if (copy_register(c, &c->dst, 1)) {
+		return -1;
 	}
+	/*
+	 * A side the kernel refused bounces through the CPU view; the hash
+	 * check and holes in a file SRC want it too, where there is one.
+	 */
+	cpu = !c->src.direct_io ? &c->src : !c->dst.direct_io ? &c->dst : NULL;
+	if (dio_dmabuf_map(&c->dbuf, false) && cpu) {
+		dio_err("%s cannot take dma-buf I/O: %s; and the copy through the CPU needs "
+			"the dma-buf's CPU mapping, which %s", cpu->t->path, cpu->why,
+			c->no_map ? "--no-cpu-map forbids" : "its exporter does not give");
+		return -1;
+	}
+	if (cpu && (c->src.direct_io || c->dst.direct_io || c->src.t == c->dst.t))
+		dio_err("note: %s cannot take dma-buf I/O: %s; it goes through host memory "
+			"and the dma-buf's CPU mapping instead", cpu->t->path, cpu->why);
+	else if (cpu)
+		dio_err("note: neither side takes dma-buf I/O: %s: %s; %s: %s; both go through "
+			"host memory and the dma-buf's CPU mapping", c->src.t->path, c->src.why,
+			c->dst.t->path, c->dst.why);
 	c->src.off = c->soff;
 	c->dst.off = c->doff;
-	if (!c->src.direct_io || !c->dst.direct_io) {
+	/* bounce memory; a file SRC's holes are read there too */
+	if (cpu || !c->src.t->blockdev) {
 		if (posix_memalign((void **)&c->host, 4096, area)) {
 			dio_err("out of memory");
 			return -1;
@@ -361,6 +418,50 @@ fail:
 	return -1;
 }
 
+/*
+ * A dma-buf read from the file SRC delivered got of the chunk's len bytes
+ * and stopped before a hole or an unwritten extent (-ENODATA: got 0).  The
+ * rest is read with an ordinary read into host memory, where holes are
+ * zeroes, and copied into the dma-buf by the CPU.  -1 after a message when
+ * that cannot be done.
+ */
+static int copy_fill_hole(struct copy *c, unsigned int slot, unsigned int got, int res)
+{
+	uint64_t off = c->src.off + c->chunk_of[slot] * c->bs;
+	unsigned int len = copy_len(c, c->chunk_of[slot]), done;
+	size_t at = (size_t)slot * c->bs;
+	char why[600];
+	ssize_t r;
+	int ret;
+
+	if (!c->dbuf.map) {
+		dio_err("reading %u bytes at offset %llu of %s: %s; and the dma-buf has no CPU "
+			"mapping to copy those zeroes in through", len, (unsigned long long)off,
+			c->src.t->path, dio_file_io_why(c->src.t, false, res, len, why, sizeof(why)));
+		return -1;
+	}
+	for (done = got; done < len; done += r) {
+		r = pread(c->src.t->fd, c->host + at + done, len - done, off + done);
+		if (r <= 0) {
+			dio_err("reading %s at %llu (the rest of a chunk after a hole): %s",
+				c->src.t->path, (unsigned long long)(off + done),
+				r < 0 ? strerror(errno) : "end of file");
+			return -1;
+		}
+	}
+	ret = dio_dmabuf_sync(&c->dbuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	if (!ret) {
+		memcpy(c->dbuf.map + at + got, c->host + at + got, len - got);
+		ret = dio_dmabuf_sync(&c->dbuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	}
+	if (ret) {
+		dio_err("DMA_BUF_IOCTL_SYNC: %s", strerror(-ret));
+		return -1;
+	}
+	c->holes++;
+	return 0;
+}
+
 /* Start the write of a chunk that is now in the dma-buf. */
 static int copy_read_done(struct copy *c, unsigned int slot)
 {
@@ -378,6 +479,7 @@ static int copy_run(struct copy *c)
 {
 	unsigned int slot, inflight = 0, head, seen;
 	struct io_uring_cqe *cqe;
+	char msg[600];
 	int ret, phase;
 
 	for (slot = 0; slot < c->qd && c->next_chunk < c->nchunks; slot++, inflight++) {
@@ -412,13 +514,20 @@ static int copy_run(struct copy *c)
 				return -1;
 			}
 			c->again[slot] = 0;
-			if (cqe->res != (int)len) {
+			/* a file SRC: short before a hole, or starting in one */
+			if (!phase && c->src.direct_io && !c->src.t->blockdev &&
+			    ((cqe->res >= 0 && cqe->res < (int)len) || cqe->res == -ENODATA)) {
+				if (copy_fill_hole(c, slot, cqe->res > 0 ? cqe->res : 0, cqe->res))
+					return -1;
+			} else if (cqe->res != (int)len) {
 				const struct copy_side *s = phase ? &c->dst : &c->src;
+				const char *why = s->direct_io ?
+					dio_file_io_why(s->t, phase, cqe->res, len, msg, sizeof(msg)) : NULL;
 
 				dio_err("%s %u bytes at offset %llu of %s: %s",
 					phase ? "writing" : "reading", len,
 					(unsigned long long)(s->off + chunk * c->bs), s->t->path,
-					cqe->res < 0 ? strerror(-cqe->res) : "short transfer");
+					why ? why : cqe->res < 0 ? strerror(-cqe->res) : "short transfer");
 				return -1;
 			}
 			if (!phase) {
@@ -508,15 +617,20 @@ static void copy_cleanup(struct copy *c)
 
 static void copy_describe(const struct copy_side *s, int phase)
 {
+	char fs[128] = "";
+
+	if (!s->t->blockdev)
+		snprintf(fs, sizeof(fs), "%s on %s, ", s->t->fstype,
+			 s->t->fssrc[0] ? s->t->fssrc : "?");
 	if (s->direct_io)
-		printf("  %s %s %s (IOMMU: %s): %s the dma-buf, registered for it\n",
-		       phase ? "write" : "read ", phase ? "to  " : "from", s->t->path,
+		printf("  %s %s %s (%sIOMMU: %s): %s the dma-buf, registered for it\n",
+		       phase ? "write" : "read ", phase ? "to  " : "from", s->t->path, fs,
 		       s->t->iommu, phase ? "WRITE_FIXED from" : "READ_FIXED into");
 	else
-		printf("  %s %s %s: %s through host memory and the dma-buf's mmap "
-		       "(a file cannot take dma-buf I/O)\n",
+		printf("  %s %s %s: %s through host memory and the dma-buf's mmap: it "
+		       "cannot take dma-buf I/O: %s\n",
 		       phase ? "write" : "read ", phase ? "to  " : "from", s->t->path,
-		       phase ? "WRITE" : "READ");
+		       phase ? "WRITE" : "READ", s->why);
 }
 
 int dio_cmd_copy(int argc, char **argv)
@@ -558,6 +672,12 @@ int dio_cmd_copy(int argc, char **argv)
 		if (c.eagain)
 			printf("  %llu -EAGAIN completions reissued (mapping invalidated)\n",
 			       (unsigned long long)c.eagain);
+		if (c.holes)
+			printf("  %llu chunk%s of %s met a hole or an unwritten extent, where "
+			       "dma-buf reads stop: the rest of %s was read into host memory "
+			       "and copied into the dma-buf by the CPU\n",
+			       (unsigned long long)c.holes, c.holes > 1 ? "s" : "", c.src_path,
+			       c.holes > 1 ? "each" : "it");
 	}
 	if (!ret && c.verify) {
 		ret = copy_verify(&c);

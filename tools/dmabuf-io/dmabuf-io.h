@@ -9,6 +9,8 @@
  *   dmabuf.c  dma-bufs: udmabuf or a dma-heap, CPU mapping and sync
  *   exporters.c  dma-bufs from elsewhere: fd:N, drm:PATH
  *   busy.c    is a block device in use; why it cannot take dma-buf I/O
+ *   fsfile.c  files on ext4 and xfs: why one cannot take dma-buf I/O, what
+ *             a short read or an error there means
  *   vfio.c    device memory: a PCI BAR exported by vfio-pci as a dma-buf
  *   premap.c  host memory mapped once for the target (IO_REGBUF_F_TARGET)
  *   ring.c    io_uring setup, the same flags as fio's io_uring engine
@@ -59,7 +61,11 @@ struct dio_target {
 	uint64_t size;		/* bytes */
 	unsigned int lbsize;	/* logical block size: I/O alignment */
 	dev_t rdev;		/* block devices: the device number */
-	char iommu[16];		/* strict, lazy, passthrough, none, ... */
+	dev_t fsdev;		/* regular files: the file system's device (st_dev) */
+	char fstype[16];	/* regular files: "ext4", "xfs", "tmpfs" (mountinfo) */
+	char fssrc[64];		/* regular files: what is mounted, "/dev/nvme2n1" */
+	char iommu[16];		/* strict, lazy, passthrough, none, ...; a file:
+				 * its file system's device's, or "n/a" */
 };
 
 /*
@@ -90,6 +96,25 @@ bool dio_blk_in_use(const char *root, const char *path, dev_t rdev,
  */
 void dio_blk_unsupported_why(const char *root, dev_t rdev, char *why, size_t len);
 void dio_target_close(struct dio_target *t);
+
+/*
+ * fsfile.c.  dio_file_fs(): t->fstype and t->fssrc of the regular file t
+ * from /proc/self/mountinfo, and its super block options into opts.
+ * dio_file_fs_supported(): ext4 or xfs, the file systems that can take
+ * dma-buf I/O.  dio_file_unsupported_why(): why the kernel refused t
+ * (EOPNOTSUPP, or EINVAL without O_DIRECT): the file system, a property of
+ * the file (inline data, data journalling, encryption, verity, DAX, xfs
+ * realtime) or the file system's device, said so that the user knows
+ * what to change.  dio_file_io_why(): what a dma-buf or premapped I/O of
+ * len bytes on the file t that ended with res means (a short read before
+ * a hole, -ENODATA, -EBUSY, ...), in buf; NULL for block devices and for
+ * results that strerror() says well enough.
+ */
+void dio_file_fs(struct dio_target *t, char *opts, size_t optlen);
+bool dio_file_fs_supported(const struct dio_target *t);
+void dio_file_unsupported_why(const struct dio_target *t, char *why, size_t len);
+const char *dio_file_io_why(const struct dio_target *t, bool write, int res,
+			    unsigned int len, char *buf, size_t buflen);
 
 /* dmabuf.c */
 struct dio_dmabuf {
@@ -126,6 +151,14 @@ void dio_dmabuf_destroy(struct dio_dmabuf *b);
  */
 int dio_dmabuf_register(struct io_uring *ring, unsigned int slot,
 			const struct dio_dmabuf *b, const struct dio_target *t);
+/* The message of dio_dmabuf_register() for its error ret. */
+void dio_dmabuf_register_err(int ret, const struct dio_dmabuf *b, const struct dio_target *t);
+/*
+ * Did the kernel refuse dma-buf I/O for the regular file t, err being its
+ * answer to a registration (EOPNOTSUPP; EINVAL when t is not O_DIRECT)?
+ * dio_file_unsupported_why() says why.
+ */
+bool dio_file_refused(int err, const struct dio_target *t);
 
 /*
  * exporters.c: "fd:N" (a slice of a dma-buf the caller passes in, handed

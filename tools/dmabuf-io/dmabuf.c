@@ -161,20 +161,33 @@ void dio_dmabuf_destroy(struct dio_dmabuf *b)
 int dio_dmabuf_register(struct io_uring *ring, unsigned int slot,
 			const struct dio_dmabuf *b, const struct dio_target *t)
 {
-	int ret = dmabuf_rw_register_dmabuf(ring, slot, b->fd, t->fd), probe;
-	char why[256];
+	int ret = dmabuf_rw_register_dmabuf(ring, slot, b->fd, t->fd);
 
-	if (!ret)
-		return 0;
+	if (ret)
+		dio_dmabuf_register_err(ret, b, t);
+	return ret;
+}
+
+bool dio_file_refused(int err, const struct dio_target *t)
+{
+	return !t->blockdev && (err == -EOPNOTSUPP || err == -ENOTTY ||
+				(err == -EINVAL && !t->direct));
+}
+
+void dio_dmabuf_register_err(int ret, const struct dio_dmabuf *b, const struct dio_target *t)
+{
+	char why[512];
+	int probe;
+
 	probe = dmabuf_rw_probe();
 	if (probe == -EOPNOTSUPP) {
 		dio_err("this kernel does not support dma-buf registered buffers "
 			"(IORING_RSRC_UPDATE_EXTENDED with IO_REGBUF_TYPE_DMABUF)");
 	} else if (probe) {
 		dio_err("io_uring is not usable here: %s", strerror(-probe));
-	} else if (!t->blockdev) {
-		dio_err("%s: a regular file cannot take dma-buf I/O, only a block device "
-			"whose driver supports it (NVMe): %s", t->path, strerror(-ret));
+	} else if (dio_file_refused(ret, t)) {
+		dio_file_unsupported_why(t, why, sizeof(why));
+		dio_err("%s cannot take dma-buf I/O: %s (%s)", t->path, why, strerror(-ret));
 	} else if (ret == -EOPNOTSUPP || ret == -ENOTTY) {
 		dio_blk_unsupported_why("", t->rdev, why, sizeof(why));
 		dio_err("%s: %s (%s)", t->path, why, strerror(-ret));
@@ -195,5 +208,4 @@ int dio_dmabuf_register(struct io_uring *ring, unsigned int slot,
 		dio_err("registering the %s dma-buf for %s: %s", b->desc, t->path,
 			strerror(-ret));
 	}
-	return ret;
 }

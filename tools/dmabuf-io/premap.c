@@ -53,7 +53,7 @@ out_unmap:
 static void dio_premap_why(int err, size_t len, const struct dio_target *t)
 {
 	int supported = dio_premap_supported();
-	char why[256];
+	char why[512];
 
 	if (supported == 0) {
 		dio_err("this kernel does not support premapped registered buffers "
@@ -64,9 +64,9 @@ static void dio_premap_why(int err, size_t len, const struct dio_target *t)
 	} else if (err == -ENOMEM) {
 		dio_err("registering %zu bytes of host memory: %s (RLIMIT_MEMLOCK too "
 			"low? ulimit -l)", len, strerror(-err));
-	} else if (!t->blockdev) {
-		dio_err("%s: a regular file cannot map buffers for its device, only a "
-			"block device whose driver supports it (NVMe): %s", t->path,
+	} else if (dio_file_refused(err, t)) {
+		dio_file_unsupported_why(t, why, sizeof(why));
+		dio_err("%s cannot have buffers premapped for it: %s (%s)", t->path, why,
 			strerror(-err));
 	} else if (err == -EOPNOTSUPP || err == -ENOTTY) {
 		dio_blk_unsupported_why("", t->rdev, why, sizeof(why));

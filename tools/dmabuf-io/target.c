@@ -16,11 +16,12 @@
 #include "dmabuf-io.h"
 
 /*
- * The IOMMU domain type of the PCI device behind a block device, from
- * sysfs: DMA is strict, DMA-FQ lazy (flush queue), identity passthrough.
- * A device without an iommu_group is not translated at all.
+ * The IOMMU domain type of the PCI device behind block device dev (the
+ * target, or a file's file system's device), from sysfs: DMA is strict,
+ * DMA-FQ lazy (flush queue), identity passthrough.  A device without an
+ * iommu_group is not translated at all.
  */
-static void dio_target_iommu(struct dio_target *t)
+static void dio_target_iommu(struct dio_target *t, dev_t dev)
 {
 	static const char *const paths[] = {
 		"device/device",	/* nvme namespace -> controller -> PCI */
@@ -34,7 +35,7 @@ static void dio_target_iommu(struct dio_target *t)
 	snprintf(t->iommu, sizeof(t->iommu), "unknown");
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s/iommu_group/type",
-			 major(t->rdev), minor(t->rdev), paths[i]);
+			 major(dev), minor(dev), paths[i]);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
@@ -52,7 +53,7 @@ static void dio_target_iommu(struct dio_target *t)
 		return;
 	}
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/device/device",
-		 major(t->rdev), minor(t->rdev));
+		 major(dev), minor(dev));
 	if (!access(path, F_OK))
 		snprintf(t->iommu, sizeof(t->iommu), "none");
 }
@@ -101,7 +102,7 @@ int dio_target_open(struct dio_target *t, const char *path, bool write,
 			goto fail;
 		}
 		t->lbsize = lbs;
-		dio_target_iommu(t);
+		dio_target_iommu(t, t->rdev);
 		return 0;
 	}
 	t->fd = open(path, flags | O_DIRECT);
@@ -126,7 +127,16 @@ int dio_target_open(struct dio_target *t, const char *path, bool write,
 	if (t->direct && !statx(t->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) &&
 	    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align)
 		t->lbsize = stx.stx_dio_offset_align;
-	snprintf(t->iommu, sizeof(t->iommu), "n/a");
+	/*
+	 * dma-buf I/O on a file on ext4 or xfs goes to the file system's
+	 * block device: its IOMMU mode is the file's.
+	 */
+	t->fsdev = st.st_dev;
+	dio_file_fs(t, NULL, 0);
+	if (dio_file_fs_supported(t))
+		dio_target_iommu(t, t->fsdev);
+	else
+		snprintf(t->iommu, sizeof(t->iommu), "n/a");
 	return 0;
 fail:
 	close(t->fd);

@@ -271,9 +271,14 @@ static int dio_complete(struct dio_worker *w, unsigned int i, int res)
 	}
 	w->again[i] = 0;
 	if (res != (int)b->bs) {
+		char buf[512];
+		/* a file: holes, unwritten extents, the page cache in the way */
+		const char *why = b->mode == DIO_DMABUF || b->mode == DIO_PREMAPPED ?
+			dio_file_io_why(&b->target, b->write, res, b->bs, buf, sizeof(buf)) : NULL;
+
 		dio_err("%s of %u bytes at offset %llu on %s: %s", b->write ? "write" : "read",
 			b->bs, (unsigned long long)w->slot_off[i], b->target.path,
-			res < 0 ? strerror(-res) : "short transfer");
+			why ? why : res < 0 ? strerror(-res) : "short transfer");
 		return -1;
 	}
 	if (b->mode == DIO_BOUNCE && !b->write) {
