@@ -336,16 +336,19 @@ selects() {
 # drive with a small MDTS, as drive 1), and dmabuf_rw.fs= says which drive
 # holds which; after the boot the host's fsck judges both images, one TAP
 # line each ("ok 40 - fs/fsck-ext4 [strict]").  A clean image is deleted.
+# The images are made before vm/run-vm.sh waits for its lock: their names
+# carry this run's PID, so that another checkout user's boot of the same
+# name keeps its own.
 fs_tests=$(echo "$all_tests" | grep '^fs/')
 fs_bed() {	# NAME GLOBS: sets fs_opts and fs_images for that boot
 	fs_opts=() fs_images=()
 	echo "$fs_tests" | selects "$2" || return 0
-	if ! tests/fs/images.sh make "build/vm/$1" 2> "$logs/.fs-images.err"; then
+	if ! tests/fs/images.sh make "build/vm/$1-$$" 2> "$logs/.fs-images.err"; then
 		sed 's/^/#   /' "$logs/.fs-images.err"
 		not_ok "fs images for $1 (tests/fs/images.sh make)"
 		return 0
 	fi
-	fs_images=("build/vm/$1-ext4.img" "build/vm/$1-xfs.img")
+	fs_images=("build/vm/$1-$$-ext4.img" "build/vm/$1-$$-xfs.img")
 	# vm/run-vm.sh's two default drives first: the other tests use them
 	fs_opts=(--drive file:64M --drive file:64M,mdts=3
 		--drive "image:${fs_images[0]}" --drive "image:${fs_images[1]},mdts=3"
