@@ -44,7 +44,7 @@ static const struct bad_case cases[] = {
 	{ 2, "not a multiple of --bs",	{ "bench", "--offset", "512", "DEV" } },
 	{ 2, "reach beyond the end",	{ "bench", "--size", "1g", "DEV" } },
 	{ 2, "smaller than one per job", { "bench", "-p", "seq", "-j", "4", "-s", "8k", "DEV" } },
-	{ 2, "needs a block device",	{ "bench", "--mode", "dmabuf", "FILE" } },
+	{ 1, "only ext4 and xfs",	{ "bench", "--mode", "dmabuf", "FILE" } },	/* tmpfs */
 	{ 1, "No such file or directory", { "bench", "/dev/nonexistent-nvme" } },
 	{ 1, "not a block device or a regular file", { "bench", "-m", "plain", "/dev/null" } },
 	{ 2, "need SRC and DST",	{ "copy", "DEV" } },
