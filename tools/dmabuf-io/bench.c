@@ -70,6 +70,11 @@ static const char bench_help[] =
 "                       nvme.poll_queues)\n"
 "      --progress       a progress line every second on stderr (default: only\n"
 "                       when stderr is a terminal); --no-progress: never\n"
+"      --scatter        host memory (plain, fixed, bounce, premapped) whose every\n"
+"                       page is a DMA segment of its own (no page is followed by\n"
+"                       its physical successor): the CPU per I/O does not depend\n"
+"                       on how the allocator happened to hand out pages.  Needs\n"
+"                       root (/proc/self/pagemap)\n"
 "      --cpu WHAT       CPU per I/O of the process (default), or also of the whole\n"
 "                       system: system adds its busy time per I/O, measured by\n"
 "                       an idle-priority thread spinning on every CPU (it takes\n"
@@ -93,7 +98,7 @@ static const char bench_help[] =
 
 enum {
 	OPT_POLL = 256, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_JSON, OPT_CSV, OPT_NO_HEADER,
-	OPT_FORCE, OPT_NO_MAP, OPT_CPU,
+	OPT_FORCE, OPT_NO_MAP, OPT_CPU, OPT_SCATTER,
 };
 
 static const struct option bench_opts[] = {
@@ -117,6 +122,7 @@ static const struct option bench_opts[] = {
 	{ "force",	 no_argument,	    NULL, OPT_FORCE },
 	{ "no-cpu-map",	 no_argument,	    NULL, OPT_NO_MAP },
 	{ "cpu",	 required_argument, NULL, OPT_CPU },
+	{ "scatter",	 no_argument,	    NULL, OPT_SCATTER },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -209,6 +215,7 @@ static int bench_parse(struct dio_bench *b, int argc, char **argv)
 		case OPT_NO_HEADER:	b->csv_header = false; break;
 		case OPT_FORCE:		b->force = true; break;
 		case OPT_NO_MAP:	b->no_map = true; break;
+		case OPT_SCATTER:	b->scatter = true; break;
 		case OPT_CPU:
 			if (!strcmp(optarg, "system"))
 				b->cpu_system = true;
@@ -411,6 +418,8 @@ static int bench_run(struct dio_bench *b)
 			b->cpu_sys = 0;
 		b->busy = soak.busy;
 		b->busy_cpus = soak.n;
+		b->intr = soak.intr;
+		b->ctxt = soak.ctxt;
 	}
 	pthread_barrier_destroy(&start);
 	free(w);

@@ -19,6 +19,7 @@
  *   worker.c  one bench thread: its ring, buffers and I/O loop
  *   histo.c   latency histogram and percentiles
  *   soak.c    bench --cpu system: the whole system's busy time (soak threads)
+ *   scatter.c bench --scatter: host memory whose every page is a DMA segment
  *   report.c  bench results as text, JSON or CSV
  */
 #ifndef DMABUF_IO_H
@@ -227,12 +228,25 @@ struct dio_soak {
 	double t0;		/* dio_soak_begin() */
 	double busy;		/* CPU-seconds not spent soaking, all CPUs */
 	double own;		/* the soak threads' own CPU time, s */
+	uint64_t intr, ctxt;	/* interrupts, context switches (/proc/stat) */
 };
 int dio_soak_start(struct dio_soak *s);
 int dio_soak_calibrate(struct dio_soak *s, double secs);
 void dio_soak_begin(struct dio_soak *s);
 void dio_soak_end(struct dio_soak *s);
 void dio_soak_stop(struct dio_soak *s);
+
+/*
+ * scatter.c: len bytes (rounded up to pages) of host memory filled with
+ * fill, no page followed by its physical successor: every page a DMA
+ * segment of its own.  Needs the page frame numbers of /proc/self/pagemap
+ * (CAP_SYS_ADMIN).  NULL after printing why.  dio_phys_segments(): the
+ * physically contiguous runs of pages in [addr, addr + len), 0 when
+ * pagemap does not say (printed).
+ */
+void *dio_scatter_alloc(size_t len, int fill);
+void dio_scatter_free(void *buf, size_t len);
+size_t dio_phys_segments(const void *addr, size_t len);
 
 /* bench */
 enum dio_mode { DIO_PLAIN, DIO_FIXED, DIO_DMABUF, DIO_BOUNCE, DIO_PREMAPPED };
@@ -246,6 +260,7 @@ struct dio_bench {
 	bool random, write, poll;
 	bool force;		/* write to a device in use */
 	bool no_map;		/* --no-cpu-map */
+	bool scatter;		/* --scatter: host memory, every page a segment */
 	double seconds;		/* time-based run ... */
 	uint64_t ios;		/* ... or this many I/Os in total (0: time) */
 	uint64_t offset, size;	/* area of the target used */
@@ -262,6 +277,7 @@ struct dio_bench {
 	double cpu_user, cpu_sys;	/* s, the whole process (less soak threads) */
 	double busy;		/* --cpu system: s, every CPU's busy time */
 	unsigned int busy_cpus;	/* --cpu system: CPUs measured */
+	uint64_t intr, ctxt;	/* --cpu system: interrupts, context switches */
 	struct dio_histo lat;
 	unsigned int premapped_jobs;	/* --mode premapped: jobs whose slot got the mapping */
 };
@@ -277,6 +293,7 @@ struct dio_worker {
 	pthread_barrier_t *start;	/* all set up: go */
 	struct io_uring ring;
 	unsigned char *host;		/* plain, fixed, bounce: host memory */
+	size_t host_scattered;		/* --scatter: its length (munmap, not free) */
 	struct dio_dmabuf dbuf;		/* dmabuf, bounce */
 	bool premapped;			/* premapped: the slot got the mapping */
 	uint64_t *issued_ns;		/* per in-flight slot */

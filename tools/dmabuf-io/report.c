@@ -7,6 +7,7 @@
 struct dio_result {
 	double iops, mbps, cpu_us, usr_us, sys_us;
 	double busy_us;		/* --cpu system: every CPU's busy time per I/O */
+	double intr, ctxt;	/* --cpu system: interrupts, context switches per I/O */
 	double p50, p99, p999, min, mean, max;	/* latency, us */
 };
 
@@ -21,6 +22,8 @@ static void dio_result(const struct dio_bench *b, struct dio_result *r)
 	r->sys_us = b->cpu_sys * 1e6 / n;
 	r->cpu_us = r->usr_us + r->sys_us;
 	r->busy_us = b->busy * 1e6 / n;
+	r->intr = b->intr / n;
+	r->ctxt = b->ctxt / n;
 	r->p50 = dio_histo_quantile(h, 0.50) / 1e3;
 	r->p99 = dio_histo_quantile(h, 0.99) / 1e3;
 	r->p999 = dio_histo_quantile(h, 0.999) / 1e3;
@@ -84,7 +87,8 @@ static void dio_report_json(const struct dio_bench *b, const struct dio_result *
 	       r->min, r->mean, r->p50, r->p99, r->p999, r->max);
 	/* only with --cpu system: older consumers see the object they know */
 	if (b->cpu_system)
-		printf(", \"busy_us_per_io\": %.3f, \"busy_cpus\": %u", r->busy_us, b->busy_cpus);
+		printf(", \"busy_us_per_io\": %.3f, \"busy_cpus\": %u, \"irqs_per_io\": %.3f, "
+		       "\"ctxsw_per_io\": %.3f", r->busy_us, b->busy_cpus, r->intr, r->ctxt);
 	printf("}\n");
 }
 
@@ -106,7 +110,7 @@ static void dio_report_csv(const struct dio_bench *b, const struct dio_result *r
 		printf("mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,"
 		       "iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,"
 		       "lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us,"
-		       "premapped%s\n", b->cpu_system ? ",busy_us_per_io" : "");
+		       "premapped%s\n", b->cpu_system ? ",busy_us_per_io,irqs_per_io,ctxsw_per_io" : "");
 	/* free text (the device path, drm:PATH) is quoted */
 	printf("%s,", dio_mode_names[b->mode]);
 	dio_csv_str(dio_dmabuf_kind(b));
@@ -124,7 +128,7 @@ static void dio_report_csv(const struct dio_bench *b, const struct dio_result *r
 	       (unsigned long long)b->eagain,
 	       r->min, r->mean, r->p50, r->p99, r->p999, r->max, dio_premapped(b));
 	if (b->cpu_system)
-		printf(",%.3f", r->busy_us);
+		printf(",%.3f,%.3f,%.3f", r->busy_us, r->intr, r->ctxt);
 	printf("\n");
 }
 
@@ -145,12 +149,15 @@ static void dio_report_text(const struct dio_bench *b, const struct dio_result *
 		       "per I/O (swiotlb bouncing or non-coherent DMA), these are "
 		       "fixed-buffer figures\n", b->jobs - b->premapped_jobs, b->jobs,
 		       b->jobs > 1 ? "s" : "");
+	if (b->scatter && b->mode != DIO_DMABUF)
+		printf("  host memory: scattered, every page a DMA segment of its own\n");
 	printf("  %llu I/Os in %.2f s: %.1f KIOPS, %.1f MB/s\n",
 	       (unsigned long long)b->done, b->elapsed, r->iops / 1e3, r->mbps);
 	printf("  CPU %.2f us/IO (user %.2f, system %.2f)\n", r->cpu_us, r->usr_us, r->sys_us);
 	if (b->cpu_system)
-		printf("  system busy %.2f us/IO (%u CPU%s, all work wherever it ran)\n",
-		       r->busy_us, b->busy_cpus, b->busy_cpus == 1 ? "" : "s");
+		printf("  system busy %.2f us/IO (%u CPU%s, all work wherever it ran); "
+		       "%.2f interrupts, %.2f context switches per I/O\n",
+		       r->busy_us, b->busy_cpus, b->busy_cpus == 1 ? "" : "s", r->intr, r->ctxt);
 	printf("  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  (min %.1f  mean %.1f  max %.1f)\n",
 	       r->p50, r->p99, r->p999, r->min, r->mean, r->max);
 	if (b->eagain)

@@ -80,7 +80,12 @@ static int dio_worker_setup(struct dio_worker *w)
 			b->poll ? ", IOPOLL" : "", strerror(-ret));
 		return -1;
 	}
-	if (b->mode != DIO_DMABUF) {
+	if (b->mode != DIO_DMABUF && b->scatter) {
+		w->host = dio_scatter_alloc(area, 0xa5);
+		if (!w->host)
+			return -1;
+		w->host_scattered = area;
+	} else if (b->mode != DIO_DMABUF) {
 		w->host = dio_host_alloc(area);
 		if (!w->host) {
 			dio_err("cannot allocate %zu bytes of host memory", area);
@@ -141,7 +146,10 @@ void dio_worker_teardown(struct dio_worker *w)
 	if (w->ring.ring_fd > 0)
 		io_uring_queue_exit(&w->ring);
 	dio_dmabuf_destroy(&w->dbuf);
-	free(w->host);
+	if (w->host_scattered)
+		dio_scatter_free(w->host, w->host_scattered);
+	else
+		free(w->host);
 	free(w->issued_ns);
 	free(w->slot_off);
 	free(w->again);
