@@ -28,7 +28,7 @@ echo "# bench-cpu on $dev: $reps x $secs s per run, modes $modes, tests $tests; 
 
 show_row() {	# REP TEST ROW: the progress line of run_tool
 	echo "$3" | awk -F, -v t="$2" -v r="$1" \
-		'{ printf "# rep %s %-7s %-9s busy %8.2f us/IO, process %8.2f (user %.2f, system %.2f)\n", r, t, $1, $NF, $14, $15, $16 }'
+		'{ printf "# rep %s %-7s %-9s busy %8.2f us/IO, process %8.2f (user %.2f, system %.2f); per I/O %.2f irqs, %.2f switches\n", r, t, $1, $25, $14, $15, $16, $26, $27 }'
 }
 
 # One unrecorded short run first: page cache, slab and the drive's queues
@@ -39,8 +39,8 @@ while [ "$rep" -le "$reps" ]; do
 	for t in $tests; do
 		for m in $modes; do
 			case "$t" in
-			rand4k)	run_tool "$rep" "$t" --cpu system -m "$m" -b 4k -q 32 -p random ;;
-			seq1m)	run_tool "$rep" "$t" --cpu system -m "$m" -b 1m -q 8 -p sequential ;;
+			rand4k)	run_tool "$rep" "$t" --cpu system --scatter -m "$m" -b 4k -q 32 -p random ;;
+			seq1m)	run_tool "$rep" "$t" --cpu system --scatter -m "$m" -b 1m -q 8 -p sequential ;;
 			*)	echo "error: unknown test $t" ;;
 			esac
 		done
