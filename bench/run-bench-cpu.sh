@@ -40,13 +40,14 @@
 #                                  both were busy (rand4k spread 3-12% with
 #                                  two, under 1% with one)
 #   DRIVE=null:8G                  the measured drive (vm/run-vm.sh --drive)
-#   BENCH_NICE=-10                 QEMU's niceness (root may go below 0).
-#                                  The guest's instruction counts do not
-#                                  depend on the host, but how many
-#                                  completions one interrupt and one wakeup
-#                                  carry does: a guest that waits on a
-#                                  busy host's I/O thread takes more of
-#                                  them per I/O, which costs busy time
+#   BENCH_PRIO=rt                  QEMU's host priority: rt (SCHED_FIFO 1,
+#                                  root only), nice:N, none.  The guest's
+#                                  instruction counts do not depend on the
+#                                  host, but how many completions one
+#                                  interrupt carries does: when the host
+#                                  stops the vCPU thread (for a kernel
+#                                  build sharing the machine), the guest's
+#                                  clock stops and completions pile up
 #   TABLE_ONLY=1                   no boots: tabulate cpu-raw.csv again
 set -uo pipefail
 
@@ -60,7 +61,14 @@ cpu_tests=$(echo "${CPU_TESTS:-rand4k seq1m}" | tr ', ' '\n\n' | grep . | paste 
 shift_=${ICOUNT:-3}
 cpus=${CPUS:-1}
 drive=${DRIVE:-null:8G}
-nice_=${BENCH_NICE:--10}
+prio_=${BENCH_PRIO:-rt}
+case "$prio_" in
+rt)	prio=(chrt -f 1)
+	chrt -f 1 true 2>/dev/null || { say "BENCH_PRIO=rt needs root: at nice 0"; prio=(); } ;;
+nice:*)	prio=(nice -n "${prio_#nice:}") ;;
+none)	prio=() ;;
+*)	say "BENCH_PRIO: rt, nice:N or none"; exit 2 ;;
+esac
 out=build/bench
 say() { printf 'bench-cpu: %s\n' "$*" >&2; }
 
@@ -82,7 +90,7 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 		say "$m: $nruns runs of $secs s ($runs x tests $cpu_tests x modes $mem_modes), icount $shift_, $cpus vCPU(s)"
 		rm -f "$out/cpu-$m.out"
 		t0=$(date +%s)
-		nice -n "$nice_" vm/run-vm.sh --iommu "$m" --name "bench-cpu-$m" --log "$out/cpu-$m.log" \
+		"${prio[@]}" vm/run-vm.sh --iommu "$m" --name "bench-cpu-$m" --log "$out/cpu-$m.log" \
 			--drive "$drive" --icount "$shift_" --cpus "$cpus" --timeout "$tmo" \
 			--append "dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench-cpu.sh dmabuf_rw.bench_reps=$runs dmabuf_rw.bench_secs=$secs dmabuf_rw.bench_modes=$mem_modes dmabuf_rw.bench_tests=$cpu_tests" \
 			2> >(tee "$out/cpu-$m.vm" | grep --line-buffered -E 'waiting|got build|hung|failed' >&2) |
@@ -114,7 +122,7 @@ fi
 	kernels=$(for m in $modes; do
 		sed -n 's/.*Linux version \([^ ]*\) .* \(#[0-9]*\) .*/\1 \2/p' "$out/cpu-$m.log" 2>/dev/null | head -n1
 	done | sort -u)
-	echo "make bench-cpu: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(echo "$kernels" | paste -sd/ | sed 's|/| / |g'), QEMU TCG -icount $(for m in $modes; do sed -n 's/.*tcg -icount \([^;]*\);.*/\1/p' "$out/cpu-$m.vm" 2>/dev/null; done | head -n1), $cpus vCPU(s), drive $drive"
+	echo "make bench-cpu: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(echo "$kernels" | paste -sd/ | sed 's|/| / |g'), QEMU TCG -icount $(for m in $modes; do sed -n 's/.*tcg -icount \([^;]*\);.*/\1/p' "$out/cpu-$m.vm" 2>/dev/null; done | head -n1), $cpus vCPU(s), drive $drive, QEMU's host priority ${prio[*]:-none}"
 	if [ "${TABLE_ONLY:-0}" = 1 ]; then
 		echo "tabulated again from $raw"
 	else
