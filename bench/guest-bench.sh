@@ -11,6 +11,15 @@
 #   fio, 4 KiB random reads QD32:  io_uring (fixedbufs) and dmabuf engines,
 #                                  the latter also with premapped, when fio
 #                                  and the engine are in the image
+#   files, in the first dmabuf_rw.bench_file_reps repetitions, when the
+#   boot has file system drives (dmabuf_rw.fs=ext4:2,xfs:3, images made
+#   on the host by tests/fs/images.sh): a 128 MiB file on each, written
+#   once (a boot that finds it keeps it), 4 KiB random reads QD32 and
+#   1 MiB sequential reads QD8 (tests ext4-rand4k, ext4-seq1m, xfs-...),
+#   each as file-dmabuf (dmabuf-io -m dmabuf on the file), file-fixed
+#   (-m fixed on the file) and raw-dmabuf (-m dmabuf on the file system's
+#   drive itself, over an area of the file's size; reading it while it is
+#   mounted changes nothing)
 # Repetitions interleave the modes, so drift hits all of them alike.
 #
 # Before the fio runs, tests/tool/fio-engine checks the engine's data path
@@ -21,11 +30,18 @@
 # goes on; a premapped run the kernel mapped per I/O "# warning: ..." (and
 # "no" in the row's premapped column).
 # Parameters: dmabuf_rw.bench_reps (5), dmabuf_rw.bench_secs (2 s per run),
-# dmabuf_rw.bench_fio (1).
+# dmabuf_rw.bench_fio (1), dmabuf_rw.bench_file_reps (3), dmabuf_rw.fs,
+# dmabuf_rw.bench_only=files (the file runs alone, bench_file_reps times).
 . "$(dirname "$0")/guest-bench-lib.sh"
 reps=$(param dmabuf_rw.bench_reps 5)
 secs=$(param dmabuf_rw.bench_secs 2)
 usefio=$(param dmabuf_rw.bench_fio 1)
+file_reps=$(param dmabuf_rw.bench_file_reps 3)
+file_mib=128
+only=$(param dmabuf_rw.bench_only "")
+if [ "$only" = files ]; then
+	reps=$file_reps usefio=0
+fi
 engine=/usr/lib/fio/dmabuf-engine.so
 job=/usr/share/fio/dmabuf.fio
 
@@ -80,6 +96,42 @@ if [ -n "$(param dmabuf_rw.p2p "")" ]; then
 		fi
 	fi
 fi
+# Files: mount each file system drive and make its file, unless an earlier
+# boot of this run did.  files: "TYPE:FILE:DEVICE ..." for the loop below.
+nvme_serial() {	# N: the namespace of the drive with serial dmabuf-rw-N
+	for c in /sys/class/nvme/nvme*; do
+		[ "$(tr -d ' \n' < "$c/serial")" = "dmabuf-rw-$1" ] || continue
+		for n in "$c"/nvme*n*; do
+			[ -e "$n" ] && { echo "/dev/$(basename "$n" | sed 's/c[0-9]*n/n/')"; return; }
+		done
+	done
+}
+files=""
+for spec in $(param dmabuf_rw.fs "" | tr , ' '); do
+	[ "$file_reps" -gt 0 ] || break
+	t=${spec%%:*} d=$(nvme_serial "${spec#*:}") mnt=/tmp/bench-${spec%%:*}
+	f=$mnt/bench.dat
+	mkdir -p "$mnt"
+	if [ ! -b "$d" ] || ! mount -t "$t" "$d" "$mnt" 2>/tmp/err; then
+		echo "error: $t on drive ${spec#*:} (${d:-missing}): cannot mount: $(cat /tmp/err): file runs skipped"
+		continue
+	fi
+	if [ "$(stat -c %s "$f" 2>/dev/null)" != $((file_mib << 20)) ]; then
+		# allocated in one go (fallocate), then every block written, so
+		# that no read meets an unwritten extent
+		rm -f "$f"
+		if ! fallocate -l "$((file_mib << 20))" "$f" 2>/tmp/err ||
+		   ! dmabuf-io bench -m plain -w write -p seq -b 1m -q 8 -n "$file_mib" \
+				--no-progress "$f" >/dev/null 2>>/tmp/err || ! sync; then
+			echo "error: making $f: $(tail -n 2 /tmp/err | tr '\n' ' '): $t file runs skipped"
+			continue
+		fi
+		echo "# file: $f ($t on $d): $file_mib MiB written"
+	else
+		echo "# file: $f ($t on $d): $file_mib MiB, made by an earlier boot"
+	fi
+	files="$files $t:$f:$d"
+done
 echo "# bench on $dev ($(cat /sys/block/${dev#/dev/}/size) sectors): $reps x $secs s per run, fio=$usefio"
 
 show_row() {	# REP TEST ROW: the progress line of run_tool
@@ -112,17 +164,44 @@ run_fio() {	# REP SECTION
 	fi
 }
 
+# run_tool on another target, its CSV row's mode (and progress line) LABEL
+file_run() {	# REP TEST LABEL TARGET ARGS...
+	r_=$1 t_=$2 label=$3 saved=$dev
+	dev=$4
+	shift 4
+	run_tool "$r_" "$t_" "$@" |
+		sed -e "s/^\(csv:[^,]*,[^,]*,\)[^,]*,/\1$label,/" \
+		    -e "s/^\(# rep [0-9]* [^ ]* *\)[^ ]* /\1$label /"
+	dev=$saved
+}
+
 rep=1
 while [ "$rep" -le "$reps" ]; do
 	for m in plain fixed dmabuf premapped; do
+		[ "$only" != files ] || break
 		run_tool "$rep" rand4k -m "$m" -b 4k -q 32 -p random
 	done
 	for m in dmabuf bounce; do
+		[ "$only" != files ] || break
 		run_tool "$rep" seq1m -m "$m" -b 1m -q 8 -p sequential
 	done
-	if [ -n "$devmem" ]; then
+	if [ -n "$devmem" ] && [ "$only" != files ]; then
 		for m in dmabuf bounce; do
 			run_tool "$rep" dev1m -m "$m" -d "vfio:$devmem" -b 1m -q 8 -p sequential
+		done
+	fi
+	if [ "$rep" -le "$file_reps" ]; then
+		for x in $files; do
+			t=${x%%:*} f=${x#*:}
+			f=${f%%:*} d=${x##*:}
+			for p in "rand4k -b 4k -q 32 -p random" "seq1m -b 1m -q 8 -p sequential"; do
+				set -- $p
+				pt=$1
+				shift
+				file_run "$rep" "$t-$pt" file-dmabuf "$f" -m dmabuf "$@"
+				file_run "$rep" "$t-$pt" file-fixed "$f" -m fixed "$@"
+				file_run "$rep" "$t-$pt" raw-dmabuf "$d" -m dmabuf -s "${file_mib}m" "$@"
+			done
 		done
 	fi
 	if [ "$usefio" = 1 ]; then
@@ -131,5 +210,11 @@ while [ "$rep" -le "$reps" ]; do
 		run_fio "$rep" dmabuf-premapped
 	fi
 	rep=$((rep + 1))
+done
+# unmounted, so that the host's fsck finds the images clean
+for x in $files; do
+	f=${x#*:}
+	mnt=$(dirname "${f%%:*}")
+	umount "$mnt" 2>/tmp/err || echo "error: umount $mnt: $(cat /tmp/err)"
 done
 echo "# bench done"
