@@ -350,6 +350,7 @@ fs_bed() {	# NAME GLOBS: sets fs_opts and fs_images for that boot
 	fi
 	fs_images=("build/vm/$1-$$-ext4.img" "build/vm/$1-$$-xfs.img")
 	# vm/run-vm.sh's two default drives first: the other tests use them
+	# shellcheck disable=SC2054	# the commas are inside drive specs
 	fs_opts=(--drive file:64M --drive file:64M,mdts=3
 		--drive "image:${fs_images[0]}" --drive "image:${fs_images[1]},mdts=3"
 		--append "dmabuf_rw.fs=ext4:2,xfs:3")

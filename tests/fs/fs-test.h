@@ -16,9 +16,9 @@
  * image is clean once the last reference goes, or fsck says why not).
  *
  * Data written through the code under test is checked by another path:
- * ft_file_verify() drops the page cache and reads the file with read(2)
- * through it; ft_dio_verify() reads it with plain O_DIRECT pread into
- * ordinary memory.
+ * ft_file_cmp() and ft_file_verify() drop the page cache and read the file
+ * with read(2) through it; ft_dio_cmp() reads it with plain O_DIRECT pread
+ * into ordinary memory.
  */
 #ifndef DMABUF_RW_FT_H
 #define DMABUF_RW_FT_H
@@ -212,6 +212,9 @@ static inline struct ft_align ft_dioalign(int fd)
 	struct ft_align a;
 	__u32 read_off;
 
+	/* the read alignment sits 6 words after the write alignment */
+	_Static_assert(offsetof(struct statx, stx_dio_offset_align) + 24 == FT_STATX_READ_ALIGN_OFF,
+		       "struct statx layout");
 	memset(&stx, 0, sizeof(stx));
 	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN | FT_STATX_DIO_READ_ALIGN, &stx))
 		t_fail("statx: %s", strerror(errno));

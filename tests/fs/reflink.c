@@ -180,6 +180,7 @@ static void issue(const struct ft_buf *b, struct req *r, unsigned int i, unsigne
 /* A read's data: sector by sector one of the contents that part of A can have. */
 static void check_read(const struct ft_buf *b, const struct req *r, const char *where)
 {
+	/* written: old or new; cloned in from C: old or C's; elsewhere: old */
 	static const struct ft_cand w[] = { { 0, S_A }, { 0, S_W } }, c[] = { { 0, S_A }, { 0, S_C } };
 	uint64_t o;
 	char what[128];
@@ -188,9 +189,13 @@ static void check_read(const struct ft_buf *b, const struct req *r, const char *
 		 (unsigned long long)r->off);
 	ft_begin(b);
 	for (o = r->off; o < r->off + r->len; o += 512) {
-		const struct ft_cand *cand = o < W_END ? w : o >= RC_START && o < RC_END ? c : w;
-		int nc = o < W_END || (o >= RC_START && o < RC_END) ? 2 : 1;
+		const struct ft_cand *cand = w;
+		int nc = 1;
 
+		if (o < W_END)
+			nc = 2;
+		else if (o >= RC_START && o < RC_END)
+			cand = c, nc = 2;
 		if (ft_accept(b->p + r->boff + (o - r->off), 512, o, cand, nc, what))
 			t_fail("%s: not a content the file can have", what);
 	}
