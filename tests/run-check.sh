@@ -339,7 +339,7 @@ selects() {
 # The images are made before vm/run-vm.sh waits for its lock: their names
 # carry this run's PID, so that another checkout user's boot of the same
 # name keeps its own.
-fs_tests=$(echo "$all_tests" | grep '^fs/')
+fs_tests=$(echo "$all_tests" | grep -E '^(fs/|tool/files$)')
 fs_bed() {	# NAME GLOBS: sets fs_opts and fs_images for that boot
 	fs_opts=() fs_images=()
 	echo "$fs_tests" | selects "$2" || return 0
