@@ -246,6 +246,12 @@ void dio_soak_stop(struct dio_soak *s);
  */
 void *dio_scatter_alloc(size_t len, int fill);
 void dio_scatter_free(void *buf, size_t len);
+/*
+ * A udmabuf of len bytes (rounded up to pages) over a memfd whose pages
+ * are laid out the same way, into b (as dio_dmabuf_create() would, freed
+ * by dio_dmabuf_destroy()).  -1 after printing why.
+ */
+int dio_scatter_udmabuf(struct dio_dmabuf *b, size_t len);
 size_t dio_phys_segments(const void *addr, size_t len);
 
 /* bench */

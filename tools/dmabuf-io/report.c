@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* dmabuf-io bench: results as text, JSON or CSV. */
 #include <stdio.h>
+#include <string.h>
 
 #include "dmabuf-io.h"
 
@@ -149,8 +150,9 @@ static void dio_report_text(const struct dio_bench *b, const struct dio_result *
 		       "per I/O (swiotlb bouncing or non-coherent DMA), these are "
 		       "fixed-buffer figures\n", b->jobs - b->premapped_jobs, b->jobs,
 		       b->jobs > 1 ? "s" : "");
-	if (b->scatter && b->mode != DIO_DMABUF)
-		printf("  host memory: scattered, every page a DMA segment of its own\n");
+	if (b->scatter && (b->mode != DIO_DMABUF || !strcmp(b->dmabuf_spec, "udmabuf")))
+		printf("  %s: scattered, every page a DMA segment of its own\n",
+		       b->mode == DIO_DMABUF ? "the udmabuf's memory" : "host memory");
 	printf("  %llu I/Os in %.2f s: %.1f KIOPS, %.1f MB/s\n",
 	       (unsigned long long)b->done, b->elapsed, r->iops / 1e3, r->mbps);
 	printf("  CPU %.2f us/IO (user %.2f, system %.2f)\n", r->cpu_us, r->usr_us, r->sys_us);

@@ -102,7 +102,11 @@ static int dio_worker_setup(struct dio_worker *w)
 			return -1;
 		}
 	}
-	if (dio_mode_dmabuf(b->mode)) {
+	if (dio_mode_dmabuf(b->mode) && b->scatter && !strcmp(b->dmabuf_spec, "udmabuf")) {
+		if (dio_scatter_udmabuf(&w->dbuf, area))
+			return -1;
+		w->dbuf.no_map = b->no_map;
+	} else if (dio_mode_dmabuf(b->mode)) {
 		if (dio_dmabuf_create(&w->dbuf, b->dmabuf_spec, area))
 			return -1;
 		w->dbuf.no_map = b->no_map;
