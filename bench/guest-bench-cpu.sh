@@ -7,9 +7,12 @@
 #   seq1m:  1 MiB sequential reads, QD8    dmabuf-io bench -m MODE
 # The modes interleave within a repetition, so drift hits all alike.  What
 # counts is the whole guest's busy time per I/O (dmabuf-io --cpu system,
-# its last CSV column): soak threads keep the vCPU from ever halting, so
-# under -icount that is the instructions all the I/O's work took, wherever
-# it ran; dmabuf-io's own CPU time (user + system) comes along.
+# CSV column busy_us_per_io): soak threads keep the vCPU from ever halting,
+# so under -icount that is the instructions all the I/O's work took,
+# wherever it ran; dmabuf-io's own CPU time (user + system) and the
+# interrupts and context switches per I/O come along.  Host memory is
+# scattered (--scatter, every page a DMA segment of its own), so that the
+# work per I/O does not follow how the allocator happened to hand out pages.
 #
 # Output: "csv:REP,TEST,<dmabuf-io CSV row>" per run and "# ..." progress
 # lines; a failed run prints "error: ..." and the script goes on, a

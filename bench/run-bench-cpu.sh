@@ -5,14 +5,16 @@
 # one null-co NVMe drive, and runs bench/guest-bench-cpu.sh there: dmabuf-io
 # bench for each test (rand4k: 4 KiB random reads QD32; seq1m: 1 MiB
 # sequential reads QD8) and memory mode (plain, fixed, dmabuf, premapped),
-# RUNS repetitions, the modes
-# interleaved.  The number is the whole guest's busy time per I/O (dmabuf-io
-# --cpu system: soak threads at idle priority keep the vCPU from halting and
-# count the time everything else takes): under icount the instructions of
-# all the work an I/O causes, wherever it runs (interrupts, softirqs,
-# io_uring's workers, kernel threads), not device time.  dmabuf-io's own
-# CPU time (user + system of its process), the figure before, comes along
-# as an extra column.  IOPS mean nothing here (use make bench).  bench/cpu-table.c
+# RUNS repetitions, the modes interleaved.  The number is the whole guest's
+# busy time per I/O (dmabuf-io --cpu system: soak threads at idle priority
+# keep the vCPU from halting and count the time everything else takes):
+# under icount the instructions of all the work an I/O causes, wherever it
+# runs (interrupts, softirqs, io_uring's workers, kernel threads), not
+# device time.  Host memory is scattered (dmabuf-io --scatter) and QEMU runs
+# at real-time priority (BENCH_PRIO), both so that chance stays out of it.
+# dmabuf-io's own CPU time (user + system of its process), the figure
+# before, comes along as an extra column.  IOPS mean nothing here (use make
+# bench).  bench/cpu-table.c
 # takes medians and spreads and prints the table with the ratios, and
 # premapped's against its targets (met or not; nothing fails on them).
 #
@@ -61,16 +63,41 @@ cpu_tests=$(echo "${CPU_TESTS:-rand4k seq1m}" | tr ', ' '\n\n' | grep . | paste 
 shift_=${ICOUNT:-3}
 cpus=${CPUS:-1}
 drive=${DRIVE:-null:8G}
+out=build/bench
+say() { printf 'bench-cpu: %s\n' "$*" >&2; }
 prio_=${BENCH_PRIO:-rt}
 case "$prio_" in
 rt)	prio=(chrt -f 1)
-	chrt -f 1 true 2>/dev/null || { say "BENCH_PRIO=rt needs root: at nice 0"; prio=(); } ;;
+	chrt -f 1 true 2>/dev/null || { say "BENCH_PRIO=rt needs root: at nice 0"; prio=(); prio_=none; } ;;
 nice:*)	prio=(nice -n "${prio_#nice:}") ;;
 none)	prio=() ;;
 *)	say "BENCH_PRIO: rt, nice:N or none"; exit 2 ;;
 esac
-out=build/bench
-say() { printf 'bench-cpu: %s\n' "$*" >&2; }
+
+# BENCH_PRIO=rt: QEMU's main thread, whose main loop completes the drive's
+# I/O, one real-time level above its other threads.  All at the same
+# SCHED_FIFO level, the vCPU thread, which never sleeps (the guest's soak
+# threads keep it busy), kept the main thread from running for many
+# seconds once it woke on the same CPU: the guest's commands timed out.
+# The threads exist once the guest boots; later ones inherit the main
+# thread's level.  $1: the QEMU's console log, which names it.
+rt_io_thread() {
+	local p t
+	while sleep 0.5; do
+		for p in $(pgrep -x qemu-system-x86); do
+			tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$1" || continue
+			sleep 2
+			for t in $(ls "/proc/$p/task" 2>/dev/null); do
+				if [ "$t" = "$p" ]; then
+					chrt -f -p 2 "$t"
+				else
+					chrt -f -p 1 "$t"
+				fi
+			done >/dev/null
+			return
+		done
+	done
+}
 
 mkdir -p "$out"
 start=$(date +%s)
@@ -90,12 +117,18 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 		say "$m: $nruns runs of $secs s ($runs x tests $cpu_tests x modes $mem_modes), icount $shift_, $cpus vCPU(s)"
 		rm -f "$out/cpu-$m.out"
 		t0=$(date +%s)
+		watcher=""
+		if [ "$prio_" = rt ]; then
+			rt_io_thread "cpu-$m.log" &
+			watcher=$!
+		fi
 		"${prio[@]}" vm/run-vm.sh --iommu "$m" --name "bench-cpu-$m" --log "$out/cpu-$m.log" \
 			--drive "$drive" --icount "$shift_" --cpus "$cpus" --timeout "$tmo" \
 			--append "dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench-cpu.sh dmabuf_rw.bench_reps=$runs dmabuf_rw.bench_secs=$secs dmabuf_rw.bench_modes=$mem_modes dmabuf_rw.bench_tests=$cpu_tests" \
 			2> >(tee "$out/cpu-$m.vm" | grep --line-buffered -E 'waiting|got build|hung|failed' >&2) |
 			sed -u 's/\r$//' | grep --line-buffered -E '^# rep|^# warning|^error' | sed -u "s/^/  [$m] /"
 		rc=${PIPESTATUS[0]}
+		[ -z "$watcher" ] || { kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null; }
 		# the tee of run-vm's messages may lag a moment behind its exit
 		for i in 1 2 3 4 5 6 7 8 9 10; do
 			grep -q ' after [0-9]* s' "$out/cpu-$m.vm" 2>/dev/null && break
