@@ -8,6 +8,8 @@
  *  - --cpu takes process or system, nothing else (exit 2);
  *  - dio_scatter_alloc(): every page a physical segment of its own, the
  *    fill pattern in place, checked with dio_phys_segments();
+ *  - dio_scatter_udmabuf(), where /dev/udmabuf is: a dma-buf of the size
+ *    asked (it checks its own layout);
  *  - a run with both on a regular file: a row with the three columns.
  * Scattering needs /proc/self/pagemap's frame numbers (CAP_SYS_ADMIN) and
  * a run needs io_uring: without them those parts are skipped, said so.
@@ -152,6 +154,25 @@ static void check_scatter(void)
 	printf("scatter: 1 MiB in 256 physical segments, filled\n");
 }
 
+static void check_scatter_udmabuf(void)
+{
+	struct dio_dmabuf d;
+	off_t size;
+
+	if (access("/dev/udmabuf", R_OK | W_OK)) {
+		printf("SKIP part: no /dev/udmabuf here\n");
+		return;
+	}
+	if (dio_scatter_udmabuf(&d, (1 << 20) - 100))
+		t_fail("a scattered 1 MiB udmabuf (see above)");
+	size = lseek(d.fd, 0, SEEK_END);
+	if (size != 1 << 20 || d.size != 1 << 20)
+		t_fail("scattered udmabuf: %lld bytes, size %zu; want 1 MiB (rounded up)",
+		       (long long)size, d.size);
+	dio_dmabuf_destroy(&d);
+	printf("scatter: a 1 MiB udmabuf over scattered pages\n");
+}
+
 int main(void)
 {
 	char file[] = "/tmp/cpu-system.XXXXXX", *out;
@@ -163,6 +184,7 @@ int main(void)
 
 	check_report();
 	check_scatter();
+	check_scatter_udmabuf();
 
 	fd = mkstemp(file);
 	if (fd < 0 || ftruncate(fd, 16 << 20))
