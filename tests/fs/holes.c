@@ -37,7 +37,7 @@ static unsigned int nios, nmoved;	/* I/Os, those that moved data */
 static void rd(const char *where, int fd, const struct ft_buf *b, uint64_t off,
 	       unsigned int len, int want)
 {
-	uint64_t size = ft_size(fd);
+	uint64_t size = ft_size(fd), blk_end = (size + B - 1) / B * B;
 	size_t tail, i;
 	char what[160];
 	int ret;
@@ -52,10 +52,9 @@ static void rd(const char *where, int fd, const struct ft_buf *b, uint64_t off,
 	if (ret > 0 && ft_cmp(b, 0, shadow + off, ret, what))
 		t_fail("%s: wrong data delivered", what);
 	/* like any direct read, one ending at EOF inside a block gets its tail */
-	tail = ret >= 0 && off + len > size && size % B ?
-		(size_t)((size + B - 1) / B * B - off) : (size_t)(ret > 0 ? ret : 0);
-	if (tail > len)
-		tail = len;
+	tail = ret > 0 ? ret : 0;
+	if (ret >= 0 && off < blk_end && off + len > size)
+		tail = blk_end - off < len ? blk_end - off : len;
 	ft_begin(b);
 	for (i = ret > 0 ? ret : 0; i < tail; i++)
 		if (b->p[i] != 0xa5 && b->p[i])

@@ -259,7 +259,7 @@ static void collapse(const struct ft_buf *b, uint64_t *seed)
 
 static void test(struct ft_fs *f, enum ft_kind kind)
 {
-	unsigned long rounds = t_scale(60), i, nload, nforeign;
+	unsigned long rounds = t_scale(45), i, nload, nforeign;
 	struct ft_buf b, lb;
 	pthread_t lthr, fthr;
 	uint64_t seed = 0xfeed + kind;

@@ -205,7 +205,7 @@ static void check_read(const struct ft_buf *b, const struct req *r, const char *
 static void race(struct ft_fs *f, enum ft_kind kind)
 {
 	const char *where = ft_where(f, kind);
-	unsigned long n = t_scale(1500), done = 0;
+	unsigned long n = t_scale(1000), done = 0;
 	unsigned char *written = calloc(SIZE / B, 1), *want = t_malloc(SIZE);
 	struct req reqs[QD];
 	struct ft_buf b;

@@ -93,7 +93,7 @@ static void issue(const struct ft_buf *b, struct req *r, unsigned int i, uint64_
 
 static void test(struct ft_fs *f, enum ft_kind kind)
 {
-	unsigned long n = t_scale(500), done = 0, nshrink, nforeign;
+	unsigned long n = t_scale(400), done = 0, nshrink, nforeign;
 	unsigned char *buf = t_malloc(SIZE), zero[512] = { 0 };
 	unsigned int i, inflight = 0;
 	uint64_t seed = 0x3141 + kind, o;
