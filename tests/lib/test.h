@@ -21,6 +21,9 @@
  * "dmabuf-rw-0", "dmabuf-rw-1", ...  In the standard bed drive 0 is a 64 MiB
  * file-backed drive and drive 1 the same with a small MDTS (32 KiB), so
  * large I/O is split.  t_open_nvme(n) finds drive n by serial number.
+ * Boots that run fs/ tests have two more, file systems made on the host:
+ * drive 2 ext4, drive 3 xfs (small MDTS), named by dmabuf_rw.fs=
+ * (tests/fs/fs-test.h); other tests leave them alone.
  *
  * Debug kernels: make check-debug boots with dmabuf_rw.debug=1 (KASAN,
  * lockdep and kmemleak make the kernel side of a test several times
