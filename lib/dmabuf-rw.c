@@ -65,11 +65,19 @@ int dmabuf_rw_update_buffers(struct io_uring *ring, unsigned int off,
 	return dmabuf_rw_register(ring, IORING_REGISTER_BUFFERS_UPDATE, &up, sizeof(up));
 }
 
-/* One descriptor: 0 or -errno. */
+/*
+ * One descriptor: 0 or -errno.  Mapping a dma-buf takes its reservation
+ * lock interruptibly, so a signal (fio's timers, a profiler) can fail the
+ * call with -EINTR; the slot is then as it was, and trying again is safe.
+ */
 static int dmabuf_rw_update_one(struct io_uring *ring, unsigned int slot,
 				const struct io_uring_regbuf_desc *desc)
 {
-	int ret = dmabuf_rw_update_buffers(ring, slot, desc, NULL, 1);
+	int ret;
+
+	do
+		ret = dmabuf_rw_update_buffers(ring, slot, desc, NULL, 1);
+	while (ret == -EINTR);
 
 	if (ret == 1)
 		return 0;
