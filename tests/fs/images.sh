@@ -26,6 +26,8 @@ make)
 	for t in mkfs.ext4 mkfs.xfs; do
 		command -v "$t" >/dev/null || { say "no $t (make deps)"; exit 1; }
 	done
+	# a fresh clone has no build/vm yet: vm/run-vm.sh makes it later
+	mkdir -p "$(dirname "$prefix")"
 	rm -f "$prefix-ext4.img" "$prefix-xfs.img"
 	truncate -s 256M "$prefix-ext4.img"
 	mkfs.ext4 -q -F -T default -b 4096 -O inline_data -L dmabuf-ext4 \
