@@ -21,7 +21,7 @@ GUEST_OBJS := $(G)/obj/tests/lib/test.o $(LIB_OBJS)
 # The dmabuf-io tool: tools/dmabuf-io/*.c, /bin/dmabuf-io in the guest.
 TOOL_OBJS := $(patsubst %.c,$(G)/obj/%.o,$(wildcard tools/dmabuf-io/*.c))
 
-.PHONY: all deps base tree export kernel kernel-debug test-modules series-check \
+.PHONY: all deps base tree export kernel kernel-debug kernel-unpatched test-modules series-check \
 	guest run check check-debug check-host fio-engine bench clean distclean \
 	tools install
 
@@ -39,6 +39,9 @@ kernel: tree
 	@kernel/build-kernel.sh
 kernel-debug: tree
 	@CONFIG=debug kernel/build-kernel.sh
+# the base source without the series, same configuration (make bench-cpu UNPATCHED=1)
+kernel-unpatched: tree
+	@CONFIG=unpatched kernel/build-kernel.sh
 # tests/modules/*/ against the kernel just built (CONFIG=debug: the debug one)
 test-modules:
 	@guest/mkmodules.sh
@@ -88,9 +91,10 @@ bench: $(if $(filter 1,$(NO_BUILD)),,kernel test-modules) fio-engine
 	@$(MAKE) -s guest
 	@bench/run-bench.sh
 # Guest CPU time per I/O under QEMU -icount, once per IOMMU mode: build/bench/cpu.csv
-# (NO_BUILD=1: the kernel and test modules already built)
+# (NO_BUILD=1: the kernel and test modules already built; UNPATCHED=1: also
+# the kernel without the series, plain and fixed)
 .PHONY: bench-cpu
-bench-cpu: $(if $(filter 1,$(NO_BUILD)),,kernel test-modules)
+bench-cpu: $(if $(filter 1,$(NO_BUILD)),,kernel test-modules $(if $(filter 1,$(UNPATCHED)),kernel-unpatched))
 	@$(MAKE) -s guest
 	@bench/run-bench-cpu.sh
 # The debug kernel (KASAN, lockdep, kmemleak, DMA API debugging) runs the

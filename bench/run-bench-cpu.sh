@@ -50,6 +50,13 @@
 #                                  stops the vCPU thread (for a kernel
 #                                  build sharing the machine), the guest's
 #                                  clock stops and completions pile up
+#   UNPATCHED=1                    after each mode's boot, one more of the
+#                                  same kernel without the series (make
+#                                  kernel-unpatched builds it; the base
+#                                  source, the same configuration) running
+#                                  plain and fixed only, as boot
+#                                  MODE-unpatched: issue 11's "no more CPU
+#                                  per I/O than without the series" target
 #   TABLE_ONLY=1                   no boots: tabulate cpu-raw.csv again
 set -uo pipefail
 
@@ -108,44 +115,56 @@ failed=0
 times=""
 if [ "${TABLE_ONLY:-0}" != 1 ]; then
 	printf 'boot,rep,test,%s\n' "mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us,premapped,busy_us_per_io,irqs_per_io,ctxsw_per_io" > "$raw.tmp"
-	nruns=$(( runs * $(echo "$mem_modes" | tr , '\n' | wc -l) * $(echo "$cpu_tests" | tr , '\n' | wc -l) ))
+	boot_modes=""
 	for m in $modes; do
+		boot_modes="$boot_modes $m"
+		[ "${UNPATCHED:-0}" != 1 ] || boot_modes="$boot_modes $m-unpatched"
+	done
+	for b in $boot_modes; do
+		m=${b%-unpatched} kconf=${CONFIG:-} bmodes=$mem_modes
+		if [ "$b" != "$m" ]; then
+			# the kernel without the series knows only the ordinary modes
+			kconf=unpatched
+			bmodes=$(echo "$mem_modes" | tr , '\n' | grep -xE 'plain|fixed' | paste -sd,)
+			[ -n "$bmodes" ] || continue
+		fi
+		nb=$(( runs * $(echo "$bmodes" | tr , '\n' | wc -l) * $(echo "$cpu_tests" | tr , '\n' | wc -l) ))
 		# a run takes about 1-2 s of host time per guest second on an idle
 		# host; leave room for a loaded one (waiting for build/vm.lock
 		# does not count)
-		tmo=$(( 300 + nruns * (secs + 2) * 6 ))
-		say "$m: $nruns runs of $secs s ($runs x tests $cpu_tests x modes $mem_modes), icount $shift_, $cpus vCPU(s)"
-		rm -f "$out/cpu-$m.out"
+		tmo=$(( 300 + nb * (secs + 2) * 6 ))
+		say "$b: $nb runs of $secs s ($runs x tests $cpu_tests x modes $bmodes), icount $shift_, $cpus vCPU(s)"
+		rm -f "$out/cpu-$b.out"
 		t0=$(date +%s)
 		watcher=""
 		if [ "$prio_" = rt ]; then
-			rt_io_thread "cpu-$m.log" &
+			rt_io_thread "cpu-$b.log" &
 			watcher=$!
 		fi
-		"${prio[@]}" vm/run-vm.sh --iommu "$m" --name "bench-cpu-$m" --log "$out/cpu-$m.log" \
+		CONFIG=$kconf "${prio[@]}" vm/run-vm.sh --iommu "$m" --name "bench-cpu-$b" --log "$out/cpu-$b.log" \
 			--drive "$drive" --icount "$shift_" --cpus "$cpus" --timeout "$tmo" \
-			--append "dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench-cpu.sh dmabuf_rw.bench_reps=$runs dmabuf_rw.bench_secs=$secs dmabuf_rw.bench_modes=$mem_modes dmabuf_rw.bench_tests=$cpu_tests" \
-			2> >(tee "$out/cpu-$m.vm" | grep --line-buffered -E 'waiting|got build|hung|failed' >&2) |
-			sed -u 's/\r$//' | grep --line-buffered -E '^# rep|^# warning|^error' | sed -u "s/^/  [$m] /"
+			--append "dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench-cpu.sh dmabuf_rw.bench_reps=$runs dmabuf_rw.bench_secs=$secs dmabuf_rw.bench_modes=$bmodes dmabuf_rw.bench_tests=$cpu_tests" \
+			2> >(tee "$out/cpu-$b.vm" | grep --line-buffered -E 'waiting|got build|hung|failed|no kernel' >&2) |
+			sed -u 's/\r$//' | grep --line-buffered -E '^# rep|^# warning|^error' | sed -u "s/^/  [$b] /"
 		rc=${PIPESTATUS[0]}
 		[ -z "$watcher" ] || { kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null; }
 		# the tee of run-vm's messages may lag a moment behind its exit
 		for i in 1 2 3 4 5 6 7 8 9 10; do
-			grep -q ' after [0-9]* s' "$out/cpu-$m.vm" 2>/dev/null && break
+			grep -q ' after [0-9]* s' "$out/cpu-$b.vm" 2>/dev/null && break
 			sleep 0.2
 		done
 		# wall time of the boot without the wait for build/vm.lock (run-vm
 		# says "after N s"), else all of it
-		took=$(sed -n 's/.* after \([0-9]*\) s.*/\1/p' "$out/cpu-$m.vm" 2>/dev/null | tail -n1)
+		took=$(sed -n 's/.* after \([0-9]*\) s.*/\1/p' "$out/cpu-$b.vm" 2>/dev/null | tail -n1)
 		[ -n "$took" ] || took=$(($(date +%s) - t0))
-		n=$(grep -c '^csv:' "$out/cpu-$m.out")
-		if [ "$rc" != 0 ] || grep -q '^error' "$out/cpu-$m.out" || [ "$n" != "$nruns" ]; then
-			say "$m: guest exit $rc, $n of $nruns runs, $(grep -c '^error' "$out/cpu-$m.out") failed; see $out/cpu-$m.out, $out/cpu-$m.log"
+		n=$(grep -c '^csv:' "$out/cpu-$b.out" 2>/dev/null)
+		if [ "$rc" != 0 ] || grep -q '^error' "$out/cpu-$b.out" || [ "$n" != "$nb" ]; then
+			say "$b: guest exit $rc, $n of $nb runs, $(grep -c '^error' "$out/cpu-$b.out" 2>/dev/null) failed; see $out/cpu-$b.out, $out/cpu-$b.log"
 			failed=1
 		fi
-		sed -n "s/^csv:/$m,/p" "$out/cpu-$m.out" >> "$raw.tmp"
-		say "$m: $n runs in $took s"
-		times="$times $m ${took}s"
+		sed -n "s/^csv:/$b,/p" "$out/cpu-$b.out" >> "$raw.tmp"
+		say "$b: $n runs in $took s"
+		times="$times $b ${took}s"
 	done
 	mv "$raw.tmp" "$raw"
 fi
@@ -155,13 +174,16 @@ fi
 	kernels=$(for m in $modes; do
 		sed -n 's/.*Linux version \([^ ]*\) .* \(#[0-9]*\) .*/\1 \2/p' "$out/cpu-$m.log" 2>/dev/null | head -n1
 	done | sort -u)
-	echo "make bench-cpu: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(echo "$kernels" | paste -sd/ | sed 's|/| / |g'), QEMU TCG -icount $(for m in $modes; do sed -n 's/.*tcg -icount \([^;]*\);.*/\1/p' "$out/cpu-$m.vm" 2>/dev/null; done | head -n1), $cpus vCPU(s), drive $drive, QEMU's host priority ${prio[*]:-none}"
+	unpatched=$([ "${UNPATCHED:-0}" != 1 ] || for m in $modes; do
+		sed -n 's/.*Linux version \([^ ]*\) .* \(#[0-9]*\) .*/\1 \2/p' "$out/cpu-$m-unpatched.log" 2>/dev/null | head -n1
+	done | sort -u)
+	echo "make bench-cpu: $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(echo "$kernels" | paste -sd/ | sed 's|/| / |g')${unpatched:+ (without the series: $(echo "$unpatched" | paste -sd/ | sed 's|/| / |g'))}, QEMU TCG -icount $(for m in $modes; do sed -n 's/.*tcg -icount \([^;]*\);.*/\1/p' "$out/cpu-$m.vm" 2>/dev/null; done | head -n1), $cpus vCPU(s), drive $drive, QEMU's host priority ${prio[*]:-none}"
 	if [ "${TABLE_ONLY:-0}" = 1 ]; then
 		echo "tabulated again from $raw"
 	else
 		echo "$runs runs of $secs s per cell; boots (wall time):$times"
 	fi
-	[ "$(echo "$kernels" | wc -l)" -le 1 ] ||
+	[ "$(echo "$kernels" | wc -l)" -le 1 ] && [ "$(echo "$unpatched" | wc -l)" -le 1 ] ||
 		echo "WARNING: the boots ran different kernels (rebuilt meanwhile): the table compares them"
 	echo
 	"$out/bench-cpu-table" "$raw" "$out/cpu.csv" busy_us_per_io

@@ -1,14 +1,25 @@
 #!/bin/bash
 # Build build/linux into build/kbuild (kept between runs; ccache underneath).
 # CONFIG=debug adds kernel/config/debug.config on top of the base fragment.
+# CONFIG=unpatched builds the base source without the series, with the same
+# configuration, into build/kbuild-unpatched: make bench-cpu measures the
+# ordinary I/O paths against it (its tree is build/linux-unpatched, a git
+# worktree of build/linux at the tag "base").
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 flavour=${CONFIG:-base}
 obj="$top/build/kbuild${flavour:+-$flavour}"
 obj=${obj%-base}
+src="$top/build/linux"
 frags=("$top/kernel/config/dmabuf-rw.config")
-[ "$flavour" = base ] || frags+=("$top/kernel/config/$flavour.config")
+case "$flavour" in
+base) ;;
+unpatched)
+	src="$top/build/linux-unpatched"
+	[ -d "$src" ] || git -C "$top/build/linux" worktree add -q --detach "$src" base ;;
+*)	frags+=("$top/kernel/config/$flavour.config") ;;
+esac
 jobs=${JOBS:-$(nproc)}
 say() { printf 'build-kernel: %s\n' "$*" >&2; }
 
@@ -21,14 +32,14 @@ mkdir -p "$obj"
 # may all ask for the kernel).
 exec 9>"$obj.lock"
 flock 9
-kmake() { make -C "$top/build/linux" O="$obj" CC="$cc" HOSTCC="$cc" -j"$jobs" "$@"; }
+kmake() { make -C "$src" O="$obj" CC="$cc" HOSTCC="$cc" -j"$jobs" "$@"; }
 
 # Regenerate .config when the fragments change.
 stamp=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$stamp" ]; then
 	say "configuring $flavour (tinyconfig + ${frags[*]##*/})"
 	kmake -s tinyconfig >/dev/null
-	(cd "$top/build/linux" && KCONFIG_CONFIG="$obj/.config" \
+	(cd "$src" && KCONFIG_CONFIG="$obj/.config" \
 		scripts/kconfig/merge_config.sh -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null)
 	kmake -s olddefconfig >/dev/null
 	# Every requested option must have survived olddefconfig.
