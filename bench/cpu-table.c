@@ -29,10 +29,14 @@
  * repetition) follow in brackets as [min..max].  Boots, tests and modes
  * keep the order of RAW.csv, boots in the order none, strict, lazy, pt (a
  * boot of the kernel without the series, make bench-cpu UNPATCHED=1, is
- * MODE-unpatched and follows them).  Then the ratios against the targets
- * of issues 11 and 12, each "met" or "not met" (reported, never
- * enforced), and a warning for every cell whose premapped
- * runs the kernel mapped per I/O (the optional premapped column says "no").
+ * MODE-unpatched and follows them).  A table shows the modes measured in
+ * its test only.  The file tests of make bench-cpu FILES=1 (ext4-rand4k,
+ * xfs-seq1m, ...: modes file-dmabuf, file-fixed, raw-dmabuf) have no
+ * fixed; their ratios are file-dmabuf/raw-dmabuf and
+ * file-dmabuf/file-fixed.  Then the ratios against the targets of issues
+ * 11, 12 and 13, each "met" or "not met" (reported, never enforced), and a
+ * warning for every cell whose premapped runs the kernel mapped per I/O
+ * (the optional premapped column says "no").
  */
 #include <math.h>
 #include <stdio.h>
@@ -262,17 +266,49 @@ static int read_raw(const char *path)
 static const char *const test_titles[][2] = {
 	{ "rand4k", "4 KiB random reads, QD32" },
 	{ "seq1m", "1 MiB sequential reads, QD8" },
+	{ "ext4-rand4k", "a 128 MiB file on ext4, 4 KiB random reads, QD32" },
+	{ "ext4-seq1m", "a 128 MiB file on ext4, 1 MiB sequential reads, QD8" },
+	{ "xfs-rand4k", "a 128 MiB file on xfs, 4 KiB random reads, QD32" },
+	{ "xfs-seq1m", "a 128 MiB file on xfs, 1 MiB sequential reads, QD8" },
 };
+
+/* Ratios within a boot for the tests that have both modes (the file tests). */
+static const char *const pair_ratios[][2] = {
+	{ "file-dmabuf", "raw-dmabuf" },
+	{ "file-dmabuf", "file-fixed" },
+};
+#define NPAIRS	(int)(sizeof(pair_ratios) / sizeof(pair_ratios[0]))
+
+/* mode m measured in test t, in any boot (-1: no such mode) */
+static int measured(int t, int m)
+{
+	int b;
+
+	for (b = 0; m >= 0 && b < boots.n; b++)
+		if (group_get(b, t, m, 0))
+			return 1;
+	return 0;
+}
 
 static void table(int t, double *worst, unsigned int *over)
 {
 	const char *title = tests.name[t];
 	int fixed = name_find(&modes, "fixed"), plain = name_find(&modes, "plain");
 	int pt = name_find(&boots, "pt");
-	int w[3 * MAX_NAMES + 2], nw = 0, b, m;
+	int w[3 * MAX_NAMES + 2 + NPAIRS], nw = 0, b, m, p, pa[NPAIRS], pb[NPAIRS];
 	char buf[64];
 	unsigned int i;
 
+	if (!measured(t, fixed))
+		fixed = -1;
+	if (!measured(t, plain))
+		plain = -1;
+	for (p = 0; p < NPAIRS; p++) {
+		pa[p] = name_find(&modes, pair_ratios[p][0]);
+		pb[p] = name_find(&modes, pair_ratios[p][1]);
+		if (!measured(t, pa[p]) || !measured(t, pb[p]))
+			pa[p] = -1;
+	}
 	for (i = 0; i < sizeof(test_titles) / sizeof(test_titles[0]); i++)
 		if (!strcmp(test_titles[i][0], title))
 			title = test_titles[i][1];
@@ -281,18 +317,26 @@ static void table(int t, double *worst, unsigned int *over)
 	printf("|");
 	col("boot", w[nw++] = 16);
 	for (m = 0; m < modes.n; m++) {
+		if (!measured(t, m))
+			continue;
 		snprintf(buf, sizeof(buf), "%s", modes.name[m]);
 		col(buf, w[nw++] = 15);
 	}
 	if (fixed >= 0 && plain >= 0)
 		col("fixed/plain", w[nw++] = 20);
 	for (m = 0; m < modes.n; m++) {
-		if (m == fixed || m == plain || fixed < 0)
+		if (m == fixed || m == plain || fixed < 0 || !measured(t, m))
 			continue;
 		snprintf(buf, sizeof(buf), "%s/fixed", modes.name[m]);
 		col(buf, w[nw++] = 20);
 		snprintf(buf, sizeof(buf), "%s/pt-fixed", modes.name[m]);
 		col(buf, w[nw++] = 20);
+	}
+	for (p = 0; p < NPAIRS; p++) {
+		if (pa[p] < 0)
+			continue;
+		snprintf(buf, sizeof(buf), "%s/%s", pair_ratios[p][0], pair_ratios[p][1]);
+		col(buf, w[nw++] = 23);
 	}
 	printf("\n");
 	rule(w, nw);
@@ -310,6 +354,8 @@ static void table(int t, double *worst, unsigned int *over)
 		for (m = 0; m < modes.n; m++) {
 			struct stat3 s = group_stats(group_get(b, t, m, 0));
 
+			if (!measured(t, m))
+				continue;
 			if (!s.n) {
 				col("n/a", w[nw++]);
 				continue;
@@ -326,13 +372,17 @@ static void table(int t, double *worst, unsigned int *over)
 			col(ratio(group_get(b, t, fixed, 0), group_get(b, t, plain, 0),
 				  buf, sizeof(buf)), w[nw++]);
 		for (m = 0; m < modes.n; m++) {
-			if (m == fixed || m == plain || fixed < 0)
+			if (m == fixed || m == plain || fixed < 0 || !measured(t, m))
 				continue;
 			col(ratio(group_get(b, t, m, 0), group_get(b, t, fixed, 0),
 				  buf, sizeof(buf)), w[nw++]);
 			col(ratio(group_get(b, t, m, 0), group_get(pt, t, fixed, 0),
 				  buf, sizeof(buf)), w[nw++]);
 		}
+		for (p = 0; p < NPAIRS; p++)
+			if (pa[p] >= 0)
+				col(ratio(group_get(b, t, pa[p], 0), group_get(b, t, pb[p], 0),
+					  buf, sizeof(buf)), w[nw++]);
 		printf("\n");
 	}
 	printf("\n");
@@ -345,61 +395,85 @@ static void table(int t, double *worst, unsigned int *over)
  * where nothing is mapped per I/O anyway; in passthrough premapped is no
  * dearer than fixed.  Issue 11: the ordinary paths (plain and fixed) cost
  * no more than on the same kernel without the series (the BOOT-unpatched
- * boots of make bench-cpu UNPATCHED=1).  A target whose boots were not
- * made is left out.
+ * boots of make bench-cpu UNPATCHED=1).  Issue 13: a file read into a
+ * dma-buf costs at most 10% more than reading the file system's drive
+ * itself into one (make bench-cpu FILES=1), in every boot and for each
+ * file system and test.  A target whose boots were not made, or whose
+ * modes were measured in neither, is left out.
  */
 static const struct target {
-	const char *issue, *mode, *boot, *base_mode, *base_boot;
+	const char *issue;
+	const char *test;		/* NULL: every test */
+	const char *mode, *boot;	/* boot NULL: every boot ... */
+	const char *base_mode, *base_boot;	/* ... and base_boot the same */
 	double limit;			/* mode@boot / base_mode@base_boot <= limit */
 } targets[] = {
-	{ "12", "premapped", "strict", "fixed", "pt", 1.02 },
-	{ "12", "premapped", "lazy",   "fixed", "pt", 1.02 },
-	{ "12", "premapped", "pt",     "fixed", "pt", 1.00 },
+	{ "12", NULL, "premapped", "strict", "fixed", "pt", 1.02 },
+	{ "12", NULL, "premapped", "lazy",   "fixed", "pt", 1.02 },
+	{ "12", NULL, "premapped", "pt",     "fixed", "pt", 1.00 },
 #define UNPATCHED(b)	\
-	{ "11", "plain", b, "plain", b "-unpatched", 1.00 }, \
-	{ "11", "fixed", b, "fixed", b "-unpatched", 1.00 }
+	{ "11", NULL, "plain", b, "plain", b "-unpatched", 1.00 }, \
+	{ "11", NULL, "fixed", b, "fixed", b "-unpatched", 1.00 }
 	UNPATCHED("none"), UNPATCHED("strict"), UNPATCHED("lazy"), UNPATCHED("pt"),
 #undef UNPATCHED
+#define FILE_TARGET(t)	{ "13", t, "file-dmabuf", NULL, "raw-dmabuf", NULL, 1.10 }
+	FILE_TARGET("ext4-rand4k"), FILE_TARGET("ext4-seq1m"),
+	FILE_TARGET("xfs-rand4k"), FILE_TARGET("xfs-seq1m"),
+#undef FILE_TARGET
 };
+
+/* One target's line, for test t and its boots (none if nothing measured). */
+static void print_target(int t, const struct target *x, const char *boot,
+			 const char *base_boot, unsigned int *shown)
+{
+	struct group *a = group_get(name_find(&boots, boot), t, name_find(&modes, x->mode), 0);
+	struct group *b = group_get(name_find(&boots, base_boot), t,
+				    name_find(&modes, x->base_mode), 0);
+	struct stat3 sa = group_stats(a), sb = group_stats(b);
+	char buf[96];
+
+	/* a boot never made (the unpatched ones) or no such mode */
+	if (name_find(&boots, base_boot) < 0 || (!sa.n && !sb.n))
+		return;
+	if (!(*shown)++)
+		printf("Targets, CPU per I/O, ratio of medians, lower is better:\n\n");
+	snprintf(buf, sizeof(buf), "%s %s@%s / %s@%s", tests.name[t], x->mode, boot,
+		 x->base_mode, base_boot);
+	printf("  issue %s: %-50s ", x->issue, buf);
+	if (!sa.n || !sb.n || !(sb.med > 0)) {
+		printf("n/a (%s@%s not measured)\n", sa.n ? x->base_mode : x->mode,
+		       sa.n ? base_boot : boot);
+		return;
+	}
+	if (a->fellback) {
+		printf("not measured: the kernel mapped premapped buffers per I/O "
+		       "in %u of %u runs\n", a->fellback, a->n);
+		return;
+	}
+	printf("%-24s (target <= %.2f): %s\n", ratio(a, b, buf, sizeof(buf)),
+	       x->limit, sa.med / sb.med <= x->limit ? "met" : "not met");
+}
 
 static void print_targets(void)
 {
 	const unsigned int ntargets = sizeof(targets) / sizeof(targets[0]);
 	unsigned int i, shown = 0;
-	char buf[64];
-	int t;
+	int t, b;
 
-	for (t = 0; t < tests.n; t++) {
+	for (t = 0; t < tests.n; t++)
 		for (i = 0; i < ntargets; i++) {
 			const struct target *x = &targets[i];
-			struct group *a = group_get(name_find(&boots, x->boot), t,
-						    name_find(&modes, x->mode), 0);
-			struct group *b = group_get(name_find(&boots, x->base_boot), t,
-						    name_find(&modes, x->base_mode), 0);
-			struct stat3 sa = group_stats(a), sb = group_stats(b);
 
-			/* a boot never made (the unpatched ones) or no such mode */
-			if (name_find(&boots, x->base_boot) < 0 || (!sa.n && !sb.n))
+			if (x->test && strcmp(x->test, tests.name[t]))
 				continue;
-			if (!shown++)
-				printf("Targets, CPU per I/O, ratio of medians, lower is better:\n\n");
-			snprintf(buf, sizeof(buf), "%s %s@%s / %s@%s", tests.name[t], x->mode,
-				 x->boot, x->base_mode, x->base_boot);
-			printf("  issue %s: %-45s ", x->issue, buf);
-			if (!sa.n || !sb.n || !(sb.med > 0)) {
-				printf("n/a (%s@%s not measured)\n", sa.n ? x->base_mode : x->mode,
-				       sa.n ? x->base_boot : x->boot);
+			if (x->boot) {
+				print_target(t, x, x->boot, x->base_boot, &shown);
 				continue;
 			}
-			if (a->fellback) {
-				printf("not measured: the kernel mapped premapped buffers per I/O "
-				       "in %u of %u runs\n", a->fellback, a->n);
-				continue;
-			}
-			printf("%-24s (target <= %.2f): %s\n", ratio(a, b, buf, sizeof(buf)),
-			       x->limit, sa.med / sb.med <= x->limit ? "met" : "not met");
+			for (b = 0; b < boots.n; b++)
+				print_target(t, x, boots.name[b],
+					     x->base_boot ? x->base_boot : boots.name[b], &shown);
 		}
-	}
 	if (shown)
 		printf("\n");
 }

@@ -14,18 +14,28 @@
 # scattered (--scatter, every page a DMA segment of its own), so that the
 # work per I/O does not follow how the allocator happened to hand out pages.
 #
+# With file system drives (dmabuf_rw.fs=ext4:1,xfs:2, images made on the
+# host by tests/fs/images.sh): a 128 MiB file on each (written by the
+# first boot of the run, kept by the others), and after each test's runs
+# the same test on the files, with the same arguments (guest-bench-lib.sh
+# file_runs, as make bench does them): tests ext4-rand4k, xfs-rand4k,
+# ext4-seq1m, xfs-seq1m, each as file-dmabuf (-m dmabuf on the file),
+# file-fixed (-m fixed on the file) and raw-dmabuf (-m dmabuf on the file
+# system's drive, an area of the file's size).
+#
 # Output: "csv:REP,TEST,<dmabuf-io CSV row>" per run and "# ..." progress
 # lines; a failed run prints "error: ..." and the script goes on, a
 # premapped run the kernel mapped per I/O "# warning: ...".
 # Parameters: dmabuf_rw.bench_reps (3), dmabuf_rw.bench_secs (2 s per run),
 # dmabuf_rw.bench_modes (plain,fixed,dmabuf,premapped: any dmabuf-io -m
-# mode), dmabuf_rw.bench_tests (rand4k,seq1m).
+# mode), dmabuf_rw.bench_tests (rand4k,seq1m), dmabuf_rw.fs.
 . "$(dirname "$0")/guest-bench-lib.sh"
 reps=$(param dmabuf_rw.bench_reps 3)
 secs=$(param dmabuf_rw.bench_secs 2)
 modes=$(param dmabuf_rw.bench_modes plain,fixed,dmabuf,premapped | tr , ' ')
 tests=$(param dmabuf_rw.bench_tests rand4k,seq1m | tr , ' ')
 bench_drive
+bench_files
 q=/sys/block/${dev#/dev/}/queue
 echo "# bench-cpu on $dev: $reps x $secs s per run, modes $modes, tests $tests; queue limits: max_sectors_kb $(cat $q/max_sectors_kb), max_segments $(cat $q/max_segments), max_segment_size $(cat $q/max_segment_size)"
 
@@ -35,19 +45,24 @@ show_row() {	# REP TEST ROW: the progress line of run_tool
 }
 
 # One unrecorded short run first: page cache, slab and the drive's queues
-# warm up, the first recorded run is not the odd one out.
-dmabuf-io bench -t 1 -m fixed -b 4k -q 32 -p random "$dev" >/dev/null 2>&1
+# warm up, the first recorded run is not the odd one out; on drive 0 and
+# on each file ($files: TYPE:FILE:DEVICE).
+for x in "$dev" $files; do
+	x=${x#*:}
+	dmabuf-io bench -t 1 -m fixed -b 4k -q 32 -p random "${x%%:*}" >/dev/null 2>&1
+done
 rep=1
 while [ "$rep" -le "$reps" ]; do
 	for t in $tests; do
+		a=$(test_args "$t") || { echo "error: unknown test $t"; continue; }
 		for m in $modes; do
-			case "$t" in
-			rand4k)	run_tool "$rep" "$t" --cpu system --scatter -m "$m" -b 4k -q 32 -p random ;;
-			seq1m)	run_tool "$rep" "$t" --cpu system --scatter -m "$m" -b 1m -q 8 -p sequential ;;
-			*)	echo "error: unknown test $t" ;;
-			esac
+			# shellcheck disable=SC2086 # a: the test's arguments, split
+			run_tool "$rep" "$t" --cpu system --scatter -m "$m" $a
 		done
+		file_runs "$rep" "$t" --cpu system --scatter
 	done
 	rep=$((rep + 1))
 done
+# unmounted, so that the host's fsck finds the images clean
+bench_files_umount
 echo "# bench-cpu done"

@@ -37,7 +37,6 @@ reps=$(param dmabuf_rw.bench_reps 5)
 secs=$(param dmabuf_rw.bench_secs 2)
 usefio=$(param dmabuf_rw.bench_fio 1)
 file_reps=$(param dmabuf_rw.bench_file_reps 3)
-file_mib=128
 only=$(param dmabuf_rw.bench_only "")
 if [ "$only" = files ]; then
 	reps=$file_reps usefio=0
@@ -97,41 +96,9 @@ if [ -n "$(param dmabuf_rw.p2p "")" ]; then
 	fi
 fi
 # Files: mount each file system drive and make its file, unless an earlier
-# boot of this run did.  files: "TYPE:FILE:DEVICE ..." for the loop below.
-nvme_serial() {	# N: the namespace of the drive with serial dmabuf-rw-N
-	for c in /sys/class/nvme/nvme*; do
-		[ "$(tr -d ' \n' < "$c/serial")" = "dmabuf-rw-$1" ] || continue
-		for n in "$c"/nvme*n*; do
-			[ -e "$n" ] && { echo "/dev/$(basename "$n" | sed 's/c[0-9]*n/n/')"; return; }
-		done
-	done
-}
+# boot of this run did (guest-bench-lib.sh).
 files=""
-for spec in $(param dmabuf_rw.fs "" | tr , ' '); do
-	[ "$file_reps" -gt 0 ] || break
-	t=${spec%%:*} d=$(nvme_serial "${spec#*:}") mnt=/tmp/bench-${spec%%:*}
-	f=$mnt/bench.dat
-	mkdir -p "$mnt"
-	if [ ! -b "$d" ] || ! mount -t "$t" "$d" "$mnt" 2>/tmp/err; then
-		echo "error: $t on drive ${spec#*:} (${d:-missing}): cannot mount: $(cat /tmp/err): file runs skipped"
-		continue
-	fi
-	if [ "$(stat -c %s "$f" 2>/dev/null)" != $((file_mib << 20)) ]; then
-		# allocated in one go (fallocate), then every block written, so
-		# that no read meets an unwritten extent
-		rm -f "$f"
-		if ! fallocate -l "$((file_mib << 20))" "$f" 2>/tmp/err ||
-		   ! dmabuf-io bench -m plain -w write -p seq -b 1m -q 8 -n "$file_mib" \
-				--no-progress "$f" >/dev/null 2>>/tmp/err || ! sync; then
-			echo "error: making $f: $(tail -n 2 /tmp/err | tr '\n' ' '): $t file runs skipped"
-			continue
-		fi
-		echo "# file: $f ($t on $d): $file_mib MiB written"
-	else
-		echo "# file: $f ($t on $d): $file_mib MiB, made by an earlier boot"
-	fi
-	files="$files $t:$f:$d"
-done
+[ "$file_reps" -le 0 ] || bench_files
 echo "# bench on $dev ($(cat /sys/block/${dev#/dev/}/size) sectors): $reps x $secs s per run, fio=$usefio"
 
 show_row() {	# REP TEST ROW: the progress line of run_tool
@@ -164,17 +131,6 @@ run_fio() {	# REP SECTION
 	fi
 }
 
-# run_tool on another target, its CSV row's mode (and progress line) LABEL
-file_run() {	# REP TEST LABEL TARGET ARGS...
-	r_=$1 t_=$2 label=$3 saved=$dev
-	dev=$4
-	shift 4
-	run_tool "$r_" "$t_" "$@" |
-		sed -e "s/^\(csv:[^,]*,[^,]*,\)[^,]*,/\1$label,/" \
-		    -e "s/^\(# rep [0-9]* [^ ]* *\)[^ ]* /\1$label /"
-	dev=$saved
-}
-
 rep=1
 while [ "$rep" -le "$reps" ]; do
 	for m in plain fixed dmabuf premapped; do
@@ -191,18 +147,7 @@ while [ "$rep" -le "$reps" ]; do
 		done
 	fi
 	if [ "$rep" -le "$file_reps" ]; then
-		for x in $files; do
-			t=${x%%:*} f=${x#*:}
-			f=${f%%:*} d=${x##*:}
-			for p in "rand4k -b 4k -q 32 -p random" "seq1m -b 1m -q 8 -p sequential"; do
-				set -- $p
-				pt=$1
-				shift
-				file_run "$rep" "$t-$pt" file-dmabuf "$f" -m dmabuf "$@"
-				file_run "$rep" "$t-$pt" file-fixed "$f" -m fixed "$@"
-				file_run "$rep" "$t-$pt" raw-dmabuf "$d" -m dmabuf -s "${file_mib}m" "$@"
-			done
-		done
+		file_runs "$rep" "rand4k seq1m"
 	fi
 	if [ "$usefio" = 1 ]; then
 		run_fio "$rep" io_uring-fixed
@@ -212,9 +157,5 @@ while [ "$rep" -le "$reps" ]; do
 	rep=$((rep + 1))
 done
 # unmounted, so that the host's fsck finds the images clean
-for x in $files; do
-	f=${x#*:}
-	mnt=$(dirname "${f%%:*}")
-	umount "$mnt" 2>/tmp/err || echo "error: umount $mnt: $(cat /tmp/err)"
-done
+bench_files_umount
 echo "# bench done"

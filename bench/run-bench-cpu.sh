@@ -17,6 +17,12 @@
 # bench).  bench/cpu-table.c
 # takes medians and spreads and prints the table with the ratios, and
 # premapped's against its targets (met or not; nothing fails on them).
+# FILES=1 adds files as make bench has them: an ext4 and an xfs image made
+# on the host (tests/fs/images.sh, once per run, fsck'd after the last
+# boot) attached to every boot of the series as drives 1 and 2, a 128 MiB
+# file on each, and the same tests on them (ext4-rand4k, xfs-seq1m, ...):
+# file-dmabuf, file-fixed, and raw-dmabuf from the file system's drive
+# itself, for issue 13's target file-dmabuf / raw-dmabuf <= 1.10.
 #
 # Output in build/bench/: cpu.csv (boot,test,mode,runs and the median, min
 # and max of the busy time per I/O as cpu_us_per_io_*, then the same of the
@@ -57,6 +63,9 @@
 #                                  plain and fixed only, as boot
 #                                  MODE-unpatched: issue 11's "no more CPU
 #                                  per I/O than without the series" target
+#   FILES=1                        also the file tests (default 0); not in
+#                                  the -unpatched boots, whose kernel
+#                                  cannot read files into a dma-buf
 #   TABLE_ONLY=1                   no boots: tabulate cpu-raw.csv again
 set -uo pipefail
 
@@ -113,6 +122,20 @@ ${CC:-cc} -O2 -Wall -Wextra -o "$out/bench-cpu-table" bench/cpu-table.c -lm || e
 raw="$out/cpu-raw.csv"
 failed=0
 times=""
+# The file systems, once for all boots of this run (the first writes the
+# files, the others read them); a failure leaves the file tests out.
+# vm/run-vm.sh numbers the drives in order: the measured one is 0.
+fs_imgs=() fs_opt=() nfs=0
+if [ "${TABLE_ONLY:-0}" != 1 ] && [ "${FILES:-0}" = 1 ]; then
+	if tests/fs/images.sh make "$out/cpu-fs" 2> "$out/cpu-fs-images.err"; then
+		fs_imgs=("$out/cpu-fs-ext4.img" "$out/cpu-fs-xfs.img") nfs=2
+		fs_opt=(--drive "image:${fs_imgs[0]}" --drive "image:${fs_imgs[1]}"
+			--append "dmabuf_rw.fs=ext4:1,xfs:2")
+	else
+		say "no file system images (tests/fs/images.sh make: $(tail -n 1 "$out/cpu-fs-images.err")): file tests skipped"
+		failed=1
+	fi
+fi
 if [ "${TABLE_ONLY:-0}" != 1 ]; then
 	printf 'boot,rep,test,%s\n' "mode,dmabuf,rw,pattern,bs,qd,jobs,device,iommu,ios,seconds,iops,mbps,cpu_us_per_io,usr_us_per_io,sys_us_per_io,eagain,lat_min_us,lat_mean_us,lat_p50_us,lat_p99_us,lat_p999_us,lat_max_us,premapped,busy_us_per_io,irqs_per_io,ctxsw_per_io" > "$raw.tmp"
 	boot_modes=""
@@ -121,19 +144,20 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 		[ "${UNPATCHED:-0}" != 1 ] || boot_modes="$boot_modes $m-unpatched"
 	done
 	for b in $boot_modes; do
-		m=${b%-unpatched} kconf=${CONFIG:-} bmodes=$mem_modes
+		m=${b%-unpatched} kconf=${CONFIG:-} bmodes=$mem_modes bfs=("${fs_opt[@]}") bnfs=$nfs
 		if [ "$b" != "$m" ]; then
 			# the kernel without the series knows only the ordinary modes
-			kconf=unpatched
+			kconf=unpatched bfs=() bnfs=0
 			bmodes=$(echo "$mem_modes" | tr , '\n' | grep -xE 'plain|fixed' | paste -sd,)
 			[ -n "$bmodes" ] || continue
 		fi
-		nb=$(( runs * $(echo "$bmodes" | tr , '\n' | wc -l) * $(echo "$cpu_tests" | tr , '\n' | wc -l) ))
+		# per repetition and test: the modes, and 3 runs per file system
+		nb=$(( runs * ($(echo "$bmodes" | tr , '\n' | wc -l) + 3 * bnfs) * $(echo "$cpu_tests" | tr , '\n' | wc -l) ))
 		# a run takes about 1-2 s of host time per guest second on an idle
 		# host; leave room for a loaded one (waiting for build/vm.lock
-		# does not count)
-		tmo=$(( 300 + nb * (secs + 2) * 6 ))
-		say "$b: $nb runs of $secs s ($runs x tests $cpu_tests x modes $bmodes), icount $shift_, $cpus vCPU(s)"
+		# does not count), and for writing the files
+		tmo=$(( 300 + (bnfs > 0) * 300 + nb * (secs + 2) * 6 ))
+		say "$b: $nb runs of $secs s ($runs x tests $cpu_tests x modes $bmodes$([ "$bnfs" = 0 ] || echo " + file-dmabuf,file-fixed,raw-dmabuf on ext4 and xfs")), icount $shift_, $cpus vCPU(s)"
 		rm -f "$out/cpu-$b.out"
 		t0=$(date +%s)
 		watcher=""
@@ -142,10 +166,10 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 			watcher=$!
 		fi
 		CONFIG=$kconf "${prio[@]}" vm/run-vm.sh --iommu "$m" --name "bench-cpu-$b" --log "$out/cpu-$b.log" \
-			--drive "$drive" --icount "$shift_" --cpus "$cpus" --timeout "$tmo" \
+			--drive "$drive" ${bfs[@]+"${bfs[@]}"} --icount "$shift_" --cpus "$cpus" --timeout "$tmo" \
 			--append "dmabuf_rw.mode=run dmabuf_rw.run=/bin/guest-bench-cpu.sh dmabuf_rw.bench_reps=$runs dmabuf_rw.bench_secs=$secs dmabuf_rw.bench_modes=$bmodes dmabuf_rw.bench_tests=$cpu_tests" \
 			2> >(tee "$out/cpu-$b.vm" | grep --line-buffered -E 'waiting|got build|hung|failed|no kernel' >&2) |
-			sed -u 's/\r$//' | grep --line-buffered -E '^# rep|^# warning|^error' | sed -u "s/^/  [$b] /"
+			sed -u 's/\r$//' | grep --line-buffered -E '^# rep|^# warning|^# file|^error' | sed -u "s/^/  [$b] /"
 		rc=${PIPESTATUS[0]}
 		[ -z "$watcher" ] || { kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null; }
 		# the tee of run-vm's messages may lag a moment behind its exit
@@ -168,6 +192,19 @@ if [ "${TABLE_ONLY:-0}" != 1 ]; then
 	done
 	mv "$raw.tmp" "$raw"
 fi
+# what the guests wrote, judged by the host's fsck; clean images go
+fsck_said=""
+for img in ${fs_imgs[@]+"${fs_imgs[@]}"}; do
+	if tests/fs/images.sh fsck "$img" > "$img.fsck" 2>&1; then
+		say "$img: clean after the boots (fsck)"
+		fsck_said="$fsck_said ${img##*-} clean"
+		rm -f "$img" "$img.fsck"
+	else
+		say "$img is not clean after the boots (fsck: $img.fsck): kept"
+		fsck_said="$fsck_said ${img##*-} NOT CLEAN (kept, $img.fsck)"
+		failed=1
+	fi
+done
 
 {
 	# the kernel each boot ran ("7.3.4+ #5"): a rebuild between boots shows
@@ -182,6 +219,7 @@ fi
 		echo "tabulated again from $raw"
 	else
 		echo "$runs runs of $secs s per cell; boots (wall time):$times"
+		[ -z "$fsck_said" ] || echo "file system images after the last boot (host fsck):$(echo "$fsck_said" | sed 's/\.img / /g; s/ \([^ ]*\) \(clean\|NOT\)/, \1 \2/g; s/^,//')"
 	fi
 	[ "$(echo "$kernels" | wc -l)" -le 1 ] && [ "$(echo "$unpatched" | wc -l)" -le 1 ] ||
 		echo "WARNING: the boots ran different kernels (rebuilt meanwhile): the table compares them"
