@@ -41,16 +41,20 @@ static inline int sysfs_write(const char *dir, const char *file, const char *val
 	return ret;
 }
 
-/* Wait up to secs for bed drive n to exist; returns its path or NULL. */
+/*
+ * Wait up to secs for bed drive n to exist, in sysfs and in /dev; returns
+ * its path or NULL.  The namespace shows in sysfs before devtmpfs has made
+ * its node (device_add), a window a debug kernel makes wide enough to hit.
+ */
 static inline const char *nvme_wait_drive(int n, int secs)
 {
 	const char *p = t_nvme_path(n);
 
-	for (int i = 0; !p && i < secs * 10; i++) {
+	for (int i = 0; (!p || access(p, F_OK)) && i < secs * 10; i++) {
 		usleep(100000);
 		p = t_nvme_path(n);
 	}
-	return p;
+	return p && !access(p, F_OK) ? p : NULL;
 }
 
 #endif /* DMABUF_RW_NVME_SYSFS_H */
