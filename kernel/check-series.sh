@@ -13,10 +13,11 @@
 #                   e.g. FROM=HEAD~4 after adding four patches
 #   CONFIGS="test nodmabuf"
 #                   which configurations to build
-#   QUICK=1         the last commit builds the whole kernel, first; then
-#                   every other commit builds only the objects of the C
-#                   files it changes (those that whole build compiled).
-#                   A commit that uses what a later one adds, or leaves a
+#   QUICK=1         the tip builds whole (in the test configuration that
+#                   is build/kbuild, make kernel's build), then every other
+#                   commit builds only the objects of the C files it
+#                   changes (those the tip's whole build compiled).  A
+#                   commit that uses what a later one adds, or leaves a
 #                   warning in a file it touches, still fails, in minutes
 #                   instead of hours; what an earlier commit's header
 #                   breaks in files it does not touch goes unseen
@@ -72,20 +73,27 @@ for k in $configs; do
 	*)		say "CONFIGS: '$k' is neither test nor nodmabuf"; exit 1 ;;
 	esac
 done
-# QUICK: the objects of the C files commit $1 changes that configuration
-# $2 builds, i.e. that its last whole build there compiled (a .cmd file;
-# kbuild compiles any file named on the command line, selected or not)
+# QUICK: the objects of the C files commit $1 changes that a whole build
+# of the tip in configuration directory $2 compiled (a .cmd file there;
+# kbuild compiles any file named on its command line, selected or not).
+# The test configuration's whole build of the tip is build/kbuild, which
+# make kernel keeps current; the other configuration builds it first.
 touched_objs() {
-	local f o
+	local f o ref=$2
+	[ "$ref" != "$obj" ] || ref="$top/build/kbuild"
 	for f in $(git -C "$tree" diff-tree --no-commit-id --name-only -r "$1" -- '*.c'); do
 		o=${f%.c}.o
-		[ ! -f "$2/$(dirname "$o")/.$(basename "$o").cmd" ] || echo "$o"
+		[ ! -f "$ref/$(dirname "$o")/.$(basename "$o").cmd" ] || echo "$o"
 	done
 }
 last=$(echo "$commits" | tail -n1)
 order=$commits
-# QUICK: the last commit first, so that its whole build names the objects
-[ "${QUICK:-0}" != 1 ] || order="$last $(echo "$commits" | sed '$d')"
+if [ "${QUICK:-0}" = 1 ]; then
+	[ "$(git -C "$top/build/linux" rev-parse HEAD)" = "$(git -C "$tree" rev-parse "$last")" ] ||
+		{ say "QUICK: the series' tip is not build/linux's HEAD"; exit 1; }
+	"$top/kernel/build-kernel.sh"
+	order="$last $(echo "$commits" | sed '$d')"
+fi
 fail=0
 for c in $order; do
 	subj=$(git -C "$tree" log -1 --format=%s "$c")
@@ -93,9 +101,12 @@ for c in $order; do
 	built=""
 	for o in $dirs; do
 		what=(bzImage modules)
-		if [ "${QUICK:-0}" = 1 ] && [ "$c" != "$last" ]; then
+		if [ "${QUICK:-0}" = 1 ] && [ "$c" = "$last" ] && [ "$o" = "$obj" ]; then
+			built="$built test: build/kbuild"
+			continue
+		elif [ "${QUICK:-0}" = 1 ] && [ "$c" != "$last" ]; then
 			mapfile -t what < <(touched_objs "$c" "$o")
-			built="$built ${o#$top/build/kbuild-}: ${#what[@]} object(s)"
+			built="$built $([ "$o" = "$obj" ] && echo test || echo nodmabuf): ${#what[@]} object(s)"
 			[ ${#what[@]} -gt 0 ] || continue
 		fi
 		if kmake "$o" olddefconfig "${what[@]}" > "$o/build.log" 2>&1 &&
