@@ -3,9 +3,9 @@
 # mode and run the guest tests there, as one TAP stream:
 #   ok 12 - smoke/rw [strict]
 #   not ok 13 - smoke/udmabuf [strict]     (followed by the test's output)
-# The boots of FIO_MODES use the image with fio (vm/run-vm.sh --fio) when
-# make guest built it, and run tool/fio-engine; the others leave it out.
-# Boots that run fs/ tests
+# The tests outside p2p/ boot the image with fio (vm/run-vm.sh --fio) when
+# make guest built it: tool/ needs it.  tool/fio-engine runs in the boots
+# of FIO_MODES only.  Boots that run fs/ tests
 # also get an ext4 and an xfs drive, made and fsck'd on the host (fs_bed).
 # A boot that hangs, dies before the end, or whose console shows a kernel
 # splat (BUG, WARNING, Oops, KASAN, UBSAN, panic, kmemleak leaks, hung
@@ -288,8 +288,8 @@ p2p_boots() {	# MODE: one "CPU GLOBS" line per p2p boot in this mode
 debug_append=""
 [ "$debug_loops" != 1 ] || debug_append=" dmabuf_rw.debug=1"
 fio_modes=${FIO_MODES-strict}
-have_fio=0
-[ ! -f build/guest/initramfs-fio.cpio.gz ] || have_fio=1
+fio=()
+[ ! -f build/guest/initramfs-fio.cpio.gz ] || fio=(--fio)
 
 # The boots of the tests outside p2p/ in one mode, one "NAME GLOBS" line
 # each: one boot, or with SPLIT one per group and one for the rest.  A
@@ -387,12 +387,7 @@ for m in $modes; do
 	mapfile -t parts < <(split_boots)
 	for p in "${parts[@]}"; do
 		part=${p%% *} globs=${p#* }
-		fio=()
-		if [[ " $fio_modes " != *" $m "* ]]; then
-			globs="$globs,!tool/fio-engine"
-		elif [ "$have_fio" = 1 ]; then
-			fio=(--fio)
-		fi
+		[[ " $fio_modes " == *" $m "* ]] || globs="$globs,!tool/fio-engine"
 		name=check${flavour:+-$flavour}-$m
 		[ "$part" = - ] || name=$name-$part
 		fs_bed "$name" "$globs"
