@@ -52,7 +52,7 @@ static void one(const char *where, int fd, const struct ft_buf *b, size_t boff,
 		t_fail("%s: WRITE_FIXED stored wrong data", what);
 }
 
-static void test(struct ft_fs *f, enum ft_kind kind)
+static void test(struct ft_fs *f, int kind)
 {
 	static const unsigned int offs[] = { 0, 1, 3, 7, 8, 2049 };
 	static const unsigned int lens[] = { 1, 7, 8, 9, 129, 2051 };
@@ -99,20 +99,7 @@ static void test(struct ft_fs *f, enum ft_kind kind)
 
 int main(void)
 {
-	int nfs = ft_start(), i, k;
-
-	if (io_uring_queue_init(8, &ring, 0))
-		t_fail("io_uring_queue_init");
-	dt_sparse(&ring, 1);
+	ft_start();
 	shadow = t_malloc(FILE_SIZE);
-	for (i = 0; i < nfs; i++) {
-		ft_mount(&ft_fs[i]);
-		for (k = 0; k < FT_NKINDS; k++)
-			test(&ft_fs[i], k);
-		unlink(ft_path(&ft_fs[i], "align"));
-		ft_umount(&ft_fs[i]);
-	}
-	io_uring_queue_exit(&ring);
-	dt_report();
-	return T_EXIT_PASS;
+	return ft_run(&ring, 8, test, FT_NKINDS, 0, "align");
 }

@@ -97,7 +97,7 @@ static void rw(const char *where, int fd, const struct ft_buf *b, uint64_t off,
 		t_fail("%s: WRITE_FIXED stored wrong data", what);
 }
 
-static void test(struct ft_fs *f, enum ft_kind kind)
+static void test(struct ft_fs *f, int kind)
 {
 	static const struct { unsigned int before, after; } around[] = {
 		{ 512, 512 }, { 4096, 4096 + 512 }, { 1536, 65536 },
@@ -141,20 +141,7 @@ static void test(struct ft_fs *f, enum ft_kind kind)
 
 int main(void)
 {
-	int nfs = ft_start(), i, k;
-
-	if (io_uring_queue_init(8, &ring, 0))
-		t_fail("io_uring_queue_init");
-	dt_sparse(&ring, 1);
+	ft_start();
 	shadow = t_malloc(NCHUNK * 16 * BLK);
-	for (i = 0; i < nfs; i++) {
-		ft_mount(&ft_fs[i]);
-		for (k = 0; k < FT_NKINDS; k++)
-			test(&ft_fs[i], k);
-		unlink(ft_path(&ft_fs[i], "frag"));
-		ft_umount(&ft_fs[i]);
-	}
-	io_uring_queue_exit(&ring);
-	dt_report();
-	return T_EXIT_PASS;
+	return ft_run(&ring, 8, test, FT_NKINDS, 0, "frag");
 }

@@ -447,4 +447,33 @@ static inline void ft_stale_fill(const struct ft_fs *f, unsigned int mib)
 	sync();
 }
 
+/*
+ * The main() most tests share, after ft_start(): test(f, kind) for each kind
+ * < nkinds of buffer (fs-buf.h's, not seen here) on each file system, mounted
+ * (stale_mib MiB of ft_stale_fill() first, leftover unlinked last; 0, NULL: no).
+ */
+static inline int ft_run(struct io_uring *ring, unsigned int entries,
+			 void (*test)(struct ft_fs *f, int kind), int nkinds,
+			 unsigned int stale_mib, const char *leftover)
+{
+	int i, k;
+
+	if (io_uring_queue_init(entries, ring, 0))
+		t_fail("io_uring_queue_init");
+	dt_sparse(ring, 1);
+	for (i = 0; i < ft_nfs; i++) {
+		ft_mount(&ft_fs[i]);
+		if (stale_mib)
+			ft_stale_fill(&ft_fs[i], stale_mib);
+		for (k = 0; k < nkinds; k++)
+			test(&ft_fs[i], k);
+		if (leftover)
+			unlink(ft_path(&ft_fs[i], leftover));
+		ft_umount(&ft_fs[i]);
+	}
+	io_uring_queue_exit(ring);
+	dt_report();
+	return T_EXIT_PASS;
+}
+
 #endif /* DMABUF_RW_FT_H */

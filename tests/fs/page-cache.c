@@ -25,7 +25,7 @@
 
 static struct io_uring ring;
 
-static void test(struct ft_fs *f, enum ft_kind kind)
+static void test(struct ft_fs *f, int kind)
 {
 	const char *where = ft_where(f, kind);
 	unsigned char *want = t_malloc(SIZE), *tmp = t_malloc(SIZE), *map;
@@ -97,18 +97,6 @@ static void test(struct ft_fs *f, enum ft_kind kind)
 
 int main(void)
 {
-	int nfs = ft_start(), i, k;
-
-	if (io_uring_queue_init(8, &ring, 0))
-		t_fail("io_uring_queue_init");
-	dt_sparse(&ring, 1);
-	for (i = 0; i < nfs; i++) {
-		ft_mount(&ft_fs[i]);
-		for (k = 0; k < FT_NKINDS; k++)
-			test(&ft_fs[i], k);
-		ft_umount(&ft_fs[i]);
-	}
-	io_uring_queue_exit(&ring);
-	dt_report();
-	return T_EXIT_PASS;
+	ft_start();
+	return ft_run(&ring, 8, test, FT_NKINDS, 0, NULL);
 }

@@ -257,7 +257,7 @@ static void collapse(const struct ft_buf *b, uint64_t *seed)
 	refill(b, size, len);
 }
 
-static void test(struct ft_fs *f, enum ft_kind kind)
+static void test(struct ft_fs *f, int kind)
 {
 	unsigned long rounds = t_scale(45), i, nload, nforeign;
 	struct ft_buf b, lb;
@@ -323,19 +323,6 @@ static void test(struct ft_fs *f, enum ft_kind kind)
 
 int main(void)
 {
-	int nfs = ft_start(), i, k;
-
-	if (io_uring_queue_init(8, &ring, 0))
-		t_fail("io_uring_queue_init");
-	dt_sparse(&ring, 1);
-	for (i = 0; i < nfs; i++) {
-		ft_mount(&ft_fs[i]);
-		ft_stale_fill(&ft_fs[i], 16);
-		for (k = 0; k < FT_NKINDS; k++)
-			test(&ft_fs[i], k);
-		ft_umount(&ft_fs[i]);
-	}
-	io_uring_queue_exit(&ring);
-	dt_report();
-	return T_EXIT_PASS;
+	ft_start();
+	return ft_run(&ring, 8, test, FT_NKINDS, 16, NULL);
 }

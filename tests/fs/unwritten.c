@@ -73,7 +73,7 @@ static void wr(const char *where, int fd, const struct ft_buf *b, uint64_t off,
 	ft_expect_size(fd, size, "%s", what);
 }
 
-static void test(struct ft_fs *f, enum ft_kind kind)
+static void test(struct ft_fs *f, int kind)
 {
 	const char *where = ft_where(f, kind);
 	struct fiemap_extent ext[4];
@@ -137,21 +137,7 @@ static void test(struct ft_fs *f, enum ft_kind kind)
 
 int main(void)
 {
-	int nfs = ft_start(), i, k;
-
-	if (io_uring_queue_init(8, &ring, 0))
-		t_fail("io_uring_queue_init");
-	dt_sparse(&ring, 1);
+	ft_start();
 	shadow = t_malloc(MAX_SIZE);
-	for (i = 0; i < nfs; i++) {
-		ft_mount(&ft_fs[i]);
-		ft_stale_fill(&ft_fs[i], 16);
-		for (k = 0; k < FT_NKINDS; k++)
-			test(&ft_fs[i], k);
-		unlink(ft_path(&ft_fs[i], "unwritten"));
-		ft_umount(&ft_fs[i]);
-	}
-	io_uring_queue_exit(&ring);
-	dt_report();
-	return T_EXIT_PASS;
+	return ft_run(&ring, 8, test, FT_NKINDS, 16, "unwritten");
 }

@@ -91,7 +91,7 @@ static void issue(const struct ft_buf *b, struct req *r, unsigned int i, uint64_
 	ft_prep(&ring, 1, fd_a, b, 0, (size_t)i * WMAX, r->len, r->off, i);
 }
 
-static void test(struct ft_fs *f, enum ft_kind kind)
+static void test(struct ft_fs *f, int kind)
 {
 	unsigned long n = t_scale(400), done = 0, nshrink, nforeign;
 	unsigned char *buf = t_malloc(SIZE), zero[512] = { 0 };
@@ -170,19 +170,6 @@ static void test(struct ft_fs *f, enum ft_kind kind)
 
 int main(void)
 {
-	int nfs = ft_start(), i, k;
-
-	if (io_uring_queue_init(2 * QD, &ring, 0))
-		t_fail("io_uring_queue_init");
-	dt_sparse(&ring, 1);
-	for (i = 0; i < nfs; i++) {
-		ft_mount(&ft_fs[i]);
-		ft_stale_fill(&ft_fs[i], 16);
-		for (k = 0; k < FT_NKINDS; k++)
-			test(&ft_fs[i], k);
-		ft_umount(&ft_fs[i]);
-	}
-	io_uring_queue_exit(&ring);
-	dt_report();
-	return T_EXIT_PASS;
+	ft_start();
+	return ft_run(&ring, 2 * QD, test, FT_NKINDS, 16, NULL);
 }
