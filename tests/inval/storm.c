@@ -12,7 +12,7 @@
  * pages shows up as poison or missing data.  At the end the exporter must
  * have seen no byte of old pages written after their move.
  *
- * The storm lasts 2,000 moves and 2,000 I/Os (dmabuf_rw.storm_moves=,
+ * The storm lasts 1,000 moves and 1,000 I/Os (dmabuf_rw.storm_moves=,
  * dmabuf_rw.storm_ios=), a tenth of them on a debug kernel (t_scale()).
  */
 #include <pthread.h>
@@ -145,9 +145,9 @@ int main(void)
 	fd = t_open_nvme(0, 0);
 	lbs = t_dev_lbsize(fd);
 	arg = t_cmdline("dmabuf_rw.storm_moves");
-	want_moves = arg ? strtoul(arg, NULL, 0) : t_scale(2000);
+	want_moves = arg ? strtoul(arg, NULL, 0) : t_scale(1000);
 	arg = t_cmdline("dmabuf_rw.storm_ios");
-	want_ios = arg ? strtoul(arg, NULL, 0) : t_scale(2000);
+	want_ios = arg ? strtoul(arg, NULL, 0) : t_scale(1000);
 
 	/* Device pattern for reads, buffer pattern for writes. */
 	tmp = t_malloc(READ_AREA_SIZE);

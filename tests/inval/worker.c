@@ -29,7 +29,7 @@
 #define LEN		(16U << 10)
 #define AREA		(8ULL << 20)
 #define SEED		0x3a3a
-#define READS		3000		/* a tenth on a debug kernel */
+#define READS		1500		/* a tenth on a debug kernel */
 #define REREGISTER	64
 
 static atomic_int stop;
