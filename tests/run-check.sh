@@ -16,8 +16,13 @@
 #
 # Environment:
 #   MODES="none strict lazy pt"  IOMMU modes, one boot each
-#   TESTS="*"                    guest test globs (dmabuf_rw.tests= syntax:
-#                                comma-separated area/name globs, !excludes)
+#   TESTS="*,!p2p/storm"         guest test globs (dmabuf_rw.tests= syntax:
+#                                comma-separated area/name globs, !excludes).
+#                                p2p/storm only on request (TESTS=p2p/storm):
+#                                its minute-long storm of BAR revocations
+#                                breaks the bed's QEMU 7.2 now and then (its
+#                                NVMe stops fetching commands, an IPI gets
+#                                lost, once a segfault), see tests/p2p/storm.c
 #   P2P_BEDS="EPYC qemu64:strict:p2p/route"
 #                                the p2p/ tests run in the device-memory bed
 #                                (vm/run-vm.sh --p2p), one boot per bed and
@@ -54,7 +59,10 @@
 #                                the areas in no group; with CONFIG only (a
 #                                debug kernel is several times slower), ""
 #                                for one boot
-#   TEST_TIMEOUT=300             per-test limit in the guest, seconds
+#   TEST_TIMEOUT=300             per-test limit in the guest, seconds (in
+#                                a p2p boot at most half the boot's limit);
+#                                a test about to hit it gets the stacks of
+#                                the blocked tasks in the console log
 #   BOOT_TIMEOUT=900             per-boot limit, seconds
 #   VERBOSE=1                    show the output of passing tests too
 #   NO_BUILD=1                   use the kernel and guest already built
@@ -63,7 +71,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 modes=${MODES:-none strict lazy pt}
-tests=${TESTS:-*}
+tests=${TESTS:-*,!p2p/storm}
 flavour=${CONFIG:-}
 p2p_beds=${P2P_BEDS-EPYC qemu64:strict:p2p/route}
 p2p_bar=${P2P_BAR:-64M}
@@ -214,14 +222,17 @@ other_areas=$(echo "$all_tests" | cut -d/ -f1 | sort -u | grep -vx p2p | sed 's/
 boot() {
 	local label=$1 name=$2 globs=$3 m=${1%% *} what="$1${part:+: $part}"
 	local log="$logs/$2.log" state="$logs/.$2.state" times="$logs/$2.times" t0 rc splat slow try=1
-	local tmo=${boot_tmo:-$boot_timeout}
+	local tmo=${boot_tmo:-$boot_timeout} ttmo=$test_timeout
+	# a test that hangs a p2p boot is named (and its blocked tasks dumped,
+	# guest/init) before the boot's own, shorter limit kills the guest
+	[ -z "${boot_tmo:-}" ] || [ "$ttmo" -le $((boot_tmo / 2)) ] || ttmo=$((boot_tmo / 2))
 	shift 3
 	t0=$(date +%s)
 	while :; do
 		rm -f "$state" "$times"
 		vm/run-vm.sh --iommu "$m" --name "$name" --log "$log" \
 			--timeout "$tmo" "$@" \
-			--append "dmabuf_rw.tests=$globs dmabuf_rw.timeout=$test_timeout${debug_append}" \
+			--append "dmabuf_rw.tests=$globs dmabuf_rw.timeout=$ttmo${debug_append}" \
 			2>"$logs/.run-vm.err" | tap_filter "$state" "$label" "$times"
 		rc=${PIPESTATUS[0]}
 		[ "$rc" = 124 ] && [ -n "${boot_tmo:-}" ] && [ "$try" = 1 ] &&
