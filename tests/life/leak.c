@@ -8,55 +8,15 @@
  * leak.  On a debug kernel (t_scale()) 1,000 cycles: kmemleak judges
  * there, and it finds a single leaked object.
  */
-#include <dirent.h>
-
 #include "test.h"
 #include "dmabuf-rw.h"
+#include "leak-check.h"
 #include "../inval/mover.h"
 
 #define CYCLES		10000
 #define BUF_SIZE	(256U << 10)
-#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
 /* 10,000 leaked tokens, attachments or maps would be several MiB */
 #define SLAB_SLACK_KB	1024
-
-static long meminfo_kb(const char *key)
-{
-	char line[128];
-	long val = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		t_fail("/proc/meminfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			val = atol(line + strlen(key) + 1);
-	fclose(f);
-	return val;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;	/* the directory itself */
-}
-
-static int kmemleak(const char *cmd)
-{
-	FILE *f = fopen(KMEMLEAK, "w");
-
-	if (!f)
-		return -1;
-	fputs(cmd, f);
-	fclose(f);
-	return 0;
-}
 
 /*
  * n times: register both buffers, sometimes read through one, clear both.
@@ -113,14 +73,14 @@ int main(void)
 	 * second round is measured.
 	 */
 	cycles(&ring, n / 5, dev, mbuf, ubuf, fd);
-	have_kmemleak = !kmemleak("clear");
-	fds0 = count_fds();
-	slab0 = meminfo_kb("SUnreclaim");
+	have_kmemleak = !leak_kmemleak("clear");
+	fds0 = leak_count_fds();
+	slab0 = leak_meminfo_kb("SUnreclaim");
 	cycles(&ring, n, dev, mbuf, ubuf, fd);
 
 	st = mover_stats(dev, mbuf);
-	fds1 = count_fds();
-	slab1 = meminfo_kb("SUnreclaim");
+	fds1 = leak_count_fds();
+	slab1 = leak_meminfo_kb("SUnreclaim");
 	printf("%d cycles of two registrations: %llu maps made; slab %+ld KiB, fds %d -> %d\n",
 	       n, (unsigned long long)st.maps, slab1 - slab0, fds0, fds1);
 	if (st.attachments || st.mapped)
@@ -138,24 +98,8 @@ int main(void)
 	if (!have_kmemleak && slab1 - slab0 > SLAB_SLACK_KB)
 		t_fail("unreclaimable slab grew by %ld KiB over %d cycles", slab1 - slab0, n);
 
-	if (have_kmemleak) {
-		char line[256];
-		int leaks = 0;
-		FILE *f;
-
-		kmemleak("scan");
-		kmemleak("scan");
-		f = fopen(KMEMLEAK, "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			if (leaks++ < 40)
-				printf("kmemleak: %s", line);
-		}
-		if (f)
-			fclose(f);
-		if (leaks)
-			t_fail("kmemleak reports leaks after the cycles");
-		printf("kmemleak: scan clean\n");
-	}
+	if (have_kmemleak)
+		leak_kmemleak_check();
 	io_uring_queue_exit(&ring);
 	close(fd);
 	close(ubuf);

@@ -13,8 +13,8 @@
  * slab has not grown, and, with kmemleak, a scan finds nothing.
  */
 #include "premap-test.h"
+#include "leak-check.h"
 
-#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
@@ -22,24 +22,8 @@
 #define CYCLES		1000
 #define LEN		(256U << 10)
 #define SEED		0x1eac
-#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
 #define SLAB_SLACK_KB	1024
 #define FREE_SLACK_KB	(32 << 10)
-
-static long meminfo_kb(const char *key)
-{
-	char line[128];
-	long val = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		t_fail("/proc/meminfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			val = atol(line + strlen(key) + 1);
-	fclose(f);
-	return val;
-}
 
 static long vmpin_kb(void)
 {
@@ -53,29 +37,6 @@ static long vmpin_kb(void)
 	if (f)
 		fclose(f);
 	return v;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;	/* the directory itself */
-}
-
-static int kmemleak(const char *cmd)
-{
-	FILE *f = fopen(KMEMLEAK, "w");
-
-	if (!f)
-		return -1;
-	fputs(cmd, f);
-	fclose(f);
-	return 0;
 }
 
 static void cycles(struct io_uring *ring, int *fds, int nfd, unsigned long n)
@@ -126,9 +87,9 @@ static void child(int *fds, int nfd, unsigned long n)
 		t_fail("io_uring_queue_init");
 	dt_sparse(&ring, 1);
 	cycles(&ring, fds, nfd, n / 5);
-	fds0 = count_fds();
+	fds0 = leak_count_fds();
 	cycles(&ring, fds, nfd, n);
-	fds1 = count_fds();
+	fds1 = leak_count_fds();
 	if (fds1 != fds0)
 		t_fail("fd count changed over the cycles: %d -> %d", fds0, fds1);
 	if (vmpin_kb() != 0)
@@ -151,9 +112,9 @@ int main(void)
 		nfd++;
 	}
 	pt_wait_pages(0, "before the cycles");
-	have_kmemleak = !kmemleak("clear");
-	slab0 = meminfo_kb("SUnreclaim");
-	free0 = meminfo_kb("MemFree");
+	have_kmemleak = !leak_kmemleak("clear");
+	slab0 = leak_meminfo_kb("SUnreclaim");
+	free0 = leak_meminfo_kb("MemFree");
 	pid = fork();
 	if (pid < 0)
 		t_fail("fork: %s", strerror(errno));
@@ -164,8 +125,8 @@ int main(void)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != T_EXIT_PASS)
 		t_fail("the cycles failed (status %#x)", status);
 	pt_wait_pages(0, "after the cycles");
-	slab1 = meminfo_kb("SUnreclaim");
-	free1 = meminfo_kb("MemFree");
+	slab1 = leak_meminfo_kb("SUnreclaim");
+	free1 = leak_meminfo_kb("MemFree");
 	printf("%lu + %lu cycles of %u KiB: slab %+ld KiB, free memory %+ld KiB\n", n / 5, n,
 	       LEN >> 10, slab1 - slab0, free1 - free0);
 	if (free0 - free1 > FREE_SLACK_KB)
@@ -174,23 +135,8 @@ int main(void)
 	/* debug kernels grow the slab on their own: kmemleak judges there */
 	if (!have_kmemleak && slab1 - slab0 > SLAB_SLACK_KB)
 		t_fail("unreclaimable slab grew by %ld KiB over %lu cycles", slab1 - slab0, n);
-	if (have_kmemleak) {
-		char line[256];
-		int leaks = 0;
-		FILE *f;
-
-		kmemleak("scan");
-		kmemleak("scan");
-		f = fopen(KMEMLEAK, "r");
-		while (f && fgets(line, sizeof(line), f))
-			if (leaks++ < 40)
-				printf("kmemleak: %s", line);
-		if (f)
-			fclose(f);
-		if (leaks)
-			t_fail("kmemleak reports leaks after the cycles");
-		printf("kmemleak: scan clean\n");
-	}
+	if (have_kmemleak)
+		leak_kmemleak_check();
 	pt_done();
 	return T_EXIT_PASS;
 }
