@@ -2,7 +2,8 @@
 /*
  * sysfs of the NVMe bed drives, for the device-event tests: the controller
  * directory of drive n (reset_controller lives there) and its PCI function
- * (remove), and waiting for a drive to come back after a rescan.
+ * (remove), a thread that resets a controller while a test runs I/O, and
+ * waiting for a drive to come back after a rescan.
  */
 #ifndef DMABUF_RW_NVME_SYSFS_H
 #define DMABUF_RW_NVME_SYSFS_H
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,6 +29,18 @@ static inline char *nvme_ctrl_dir(int n)
 	return realpath(link, NULL);
 }
 
+/* The controller directory of bed drive n, which must be there. */
+static inline char *nvme_need_ctrl_dir(int n)
+{
+	char *ctrl;
+
+	t_need_nvme(n);
+	ctrl = nvme_ctrl_dir(n);
+	if (!ctrl)
+		t_fail("no sysfs controller directory for drive %d (%s)", n, t_nvme_path(n));
+	return ctrl;
+}
+
 static inline int sysfs_write(const char *dir, const char *file, const char *val)
 {
 	char path[PATH_MAX];
@@ -39,6 +53,34 @@ static inline int sysfs_write(const char *dir, const char *file, const char *val
 	ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+/*
+ * Resets under load: nvme_resetter(r), run as a thread, writes ctrl's
+ * reset_controller n times, 50 ms apart, counting the resets started and
+ * the writes refused, and sets stop when it is done, which ends the I/O
+ * loop of the test that runs it (as does the test setting stop first).
+ */
+struct nvme_resets {
+	const char *ctrl;
+	int n;
+	atomic_int stop;
+	int done, errors;
+};
+
+static inline void *nvme_resetter(void *arg)
+{
+	struct nvme_resets *r = arg;
+
+	for (int i = 0; i < r->n && !atomic_load(&r->stop); i++) {
+		if (sysfs_write(r->ctrl, "reset_controller", "1"))
+			r->errors++;
+		else
+			r->done++;
+		usleep(50000);
+	}
+	atomic_store(&r->stop, 1);
+	return NULL;
 }
 
 /*

@@ -23,23 +23,7 @@
 #define SEED		0x7e5e7
 #define RESETS		10
 
-static atomic_int stop;
-static char *ctrl;
-static int resets, reset_errors;
-
-static void *resetter(void *arg)
-{
-	(void)arg;
-	for (int i = 0; i < RESETS && !atomic_load(&stop); i++) {
-		if (sysfs_write(ctrl, "reset_controller", "1"))
-			reset_errors++;
-		else
-			resets++;
-		usleep(50000);
-	}
-	atomic_store(&stop, 1);
-	return NULL;
-}
+static struct nvme_resets resets = { .n = RESETS };
 
 int main(void)
 {
@@ -56,10 +40,7 @@ int main(void)
 	int busy[QD];
 
 	t_require_dmabuf_io();
-	t_need_nvme(0);
-	ctrl = nvme_ctrl_dir(0);
-	if (!ctrl)
-		t_fail("no sysfs controller directory for drive 0 (%s)", t_nvme_path(0));
+	resets.ctrl = nvme_need_ctrl_dir(0);
 	dev = mover_open();
 	buf = mover_create(dev, BUF_SIZE);
 	map = t_mmap(buf, BUF_SIZE, PROT_READ | PROT_WRITE);
@@ -74,15 +55,15 @@ int main(void)
 	if (ret < 0)
 		t_fail("register: %d (%s)", ret, strerror(-ret));
 
-	if (pthread_create(&thr, NULL, resetter, NULL))
+	if (pthread_create(&thr, NULL, nvme_resetter, &resets))
 		t_fail("pthread_create");
 	for (unsigned int i = 0; i < QD; i++)
 		busy[i] = 0;
-	while (!atomic_load(&stop) || inflight) {
+	while (!atomic_load(&resets.stop) || inflight) {
 		struct io_uring_cqe *cqe;
 		unsigned int i;
 
-		for (i = 0; i < QD && !atomic_load(&stop); i++) {
+		for (i = 0; i < QD && !atomic_load(&resets.stop); i++) {
 			struct io_uring_sqe *sqe;
 
 			if (busy[i])
@@ -117,7 +98,7 @@ int main(void)
 		} else {
 			if (t_verify(map + (uint64_t)i * IO_MAX, len[i], off[i], SEED,
 				     "read during resets"))
-				t_fail("data wrong during resets (%d done)", resets);
+				t_fail("data wrong during resets (%d done)", resets.done);
 			ios++;
 		}
 	}
@@ -135,13 +116,13 @@ int main(void)
 			t_fail("read after resets at %llu: %d (%s)", (unsigned long long)off,
 			       ret, ret < 0 ? strerror(-ret) : "short");
 		if (t_verify(map, len, off, SEED, "after resets"))
-			t_fail("data wrong after %d resets", resets);
+			t_fail("data wrong after %d resets", resets.done);
 	}
 	st = mover_stats(dev, buf);
 	printf("%d resets, %lu reads done during them, %lu failed, %lu -EAGAIN retried, %llu maps\n",
-	       resets, ios, errors, eagain, (unsigned long long)st.maps);
-	if (reset_errors)
-		t_fail("%d resets could not be started", reset_errors);
+	       resets.done, ios, errors, eagain, (unsigned long long)st.maps);
+	if (resets.errors)
+		t_fail("%d resets could not be started", resets.errors);
 	if (errors)
 		t_fail("%lu reads failed across resets (they should be requeued)", errors);
 	if (st.maps != 1)

@@ -24,23 +24,7 @@
 #define SEED		0x7e5e8
 #define RESETS		10
 
-static atomic_int stop;
-static char *ctrl;
-static int resets, reset_errors;
-
-static void *resetter(void *arg)
-{
-	(void)arg;
-	for (int i = 0; i < RESETS && !atomic_load(&stop); i++) {
-		if (sysfs_write(ctrl, "reset_controller", "1"))
-			reset_errors++;
-		else
-			resets++;
-		usleep(50000);
-	}
-	atomic_store(&stop, 1);
-	return NULL;
-}
+static struct nvme_resets resets = { .n = RESETS };
 
 struct io {
 	uint64_t off;
@@ -61,10 +45,7 @@ int main(void)
 	int fd, ret, inflight = 0;
 
 	pt_require();
-	t_need_nvme(0);
-	ctrl = nvme_ctrl_dir(0);
-	if (!ctrl)
-		t_fail("no sysfs controller directory for drive 0 (%s)", t_nvme_path(0));
+	resets.ctrl = nvme_need_ctrl_dir(0);
 	fd = pt_open(0, &lbs);
 	dt_dev_fill(fd, 0, AREA, SEED);
 	if (io_uring_queue_init(QD, &ring, 0))
@@ -74,13 +55,13 @@ int main(void)
 	pt_register(&ring, 0, b.p, b.len, fd);
 
 	bios = pt_bios();
-	if (pthread_create(&thr, NULL, resetter, NULL))
+	if (pthread_create(&thr, NULL, nvme_resetter, &resets))
 		t_fail("pthread_create");
-	while (!atomic_load(&stop) || inflight) {
+	while (!atomic_load(&resets.stop) || inflight) {
 		struct io_uring_cqe *cqe;
 		unsigned int i;
 
-		for (i = 0; i < QD && !atomic_load(&stop); i++) {
+		for (i = 0; i < QD && !atomic_load(&resets.stop); i++) {
 			struct io *o = &io[i];
 			unsigned char *p = b.p + (uint64_t)i * IO_MAX;
 
@@ -125,7 +106,7 @@ int main(void)
 			    dt_dev_verify(fd, io[i].off, io[i].len, io[i].seed, "write during resets") :
 			    t_verify(b.p + (uint64_t)i * IO_MAX, io[i].len, io[i].off, SEED,
 				     "read during resets"))
-				t_fail("data wrong during resets (%d done)", resets);
+				t_fail("data wrong during resets (%d done)", resets.done);
 			ios++;
 		}
 	}
@@ -144,12 +125,12 @@ int main(void)
 			t_fail("read after resets at %llu: %d (%s)", (unsigned long long)off,
 			       ret, ret < 0 ? strerror(-ret) : "short");
 		if (t_verify(b.p, len, off, SEED, "after resets"))
-			t_fail("data wrong after %d resets", resets);
+			t_fail("data wrong after %d resets", resets.done);
 	}
-	printf("%d resets, %lu I/Os done during them, %lu failed, %lu -EAGAIN\n", resets, ios,
-	       errors, eagain);
-	if (reset_errors)
-		t_fail("%d resets could not be started", reset_errors);
+	printf("%d resets, %lu I/Os done during them, %lu failed, %lu -EAGAIN\n", resets.done,
+	       ios, errors, eagain);
+	if (resets.errors)
+		t_fail("%d resets could not be started", resets.errors);
 	if (errors)
 		t_fail("%lu I/Os failed across resets (they should be requeued)", errors);
 	/* resets keep maps, and pages never move: nothing to retry */
