@@ -1,52 +1,35 @@
 // SPDX-License-Identifier: MIT
 /*
- * Hot removal: the PCI function of drive 1 is removed while reads through a
- * slot premapped for it are in flight.  In-flight reads complete (with data
- * or an error), later I/O through the still registered slot fails with a
- * clear errno instead of hanging, and the driver has detached the mapping:
- * the slot's dma-buf-io-pages buffer has no attachment although the slot
- * still holds it.  The buffer stays an ordinary registered buffer: reads
- * and writes with it on drive 0 still work.  Clearing the slot releases
- * the mapping; after a PCI rescan the drive is back and a new premapped
- * registration of the same memory works with verified data.
+ * Hot removal (hot-remove.h, the procedure it shares with life/remove): the
+ * PCI function of drive 1 is removed while reads through a slot premapped
+ * for it are in flight.  In-flight reads complete (with data or an error),
+ * later I/O through the still registered slot fails with a clear errno
+ * instead of hanging, and the driver has detached the mapping: the slot's
+ * dma-buf-io-pages buffer has no attachment although the slot still holds
+ * it.  The buffer stays an ordinary registered buffer: reads and writes
+ * with it on drive 0 still work.  Clearing the slot releases the mapping;
+ * after a PCI rescan the drive is back and a new premapped registration
+ * of the same memory works with verified data.
  */
 #include "premap-test.h"
 
-#include "../life/nvme-sysfs.h"
+#include "../life/hot-remove.h"
 
 #define BUF_SIZE	(4U << 20)
 #define QD		8
 #define IO_SIZE		(256U << 10)
 #define SEED		0x4e31
 
-static int gone_errno(int err)
-{
-	return err == ENODEV || err == EIO || err == ENXIO;
-}
-
-/* Whatever happens, give later tests their drive back. */
-static void rescan(void)
-{
-	sysfs_write("/sys/bus/pci", "rescan", "1");
-	nvme_wait_drive(1, 30);
-}
-
 int main(void)
 {
 	struct io_uring ring;
 	struct pt_pages pg;
 	struct pt_buf b;
-	char *ctrl, link[PATH_MAX], pci[PATH_MAX];
-	int fd, fd0, ret, ok = 0, failed = 0;
+	char pci[PATH_MAX];
+	int fd, fd0, ret;
 
 	pt_require();
-	t_need_nvme(1);
-	ctrl = nvme_ctrl_dir(1);
-	if (!ctrl)
-		t_fail("no sysfs controller directory for drive 1 (%s)", t_nvme_path(1));
-	snprintf(link, sizeof(link), "%s/device", ctrl);
-	if (!realpath(link, pci))
-		t_fail("no PCI device for %s", ctrl);
+	hr_pci_function(pci);
 
 	fd0 = pt_open(0, NULL);
 	dt_dev_fill(fd0, 0, IO_SIZE, SEED + 1);
@@ -58,43 +41,8 @@ int main(void)
 	pt_alloc(&b, BUF_SIZE, 512);
 	pt_register(&ring, 0, b.p, b.len, fd);
 
-	for (int i = 0; i < QD; i++)
-		io_uring_prep_read_fixed(io_uring_get_sqe(&ring), fd, b.p + i * IO_SIZE, IO_SIZE,
-					 (uint64_t)i * IO_SIZE, 0);
-	if (io_uring_submit(&ring) != QD)
-		t_fail("submit");
-	atexit(rescan);
-	if (sysfs_write(pci, "remove", "1"))
-		t_fail("remove %s: %s", pci, strerror(errno));
-
-	for (int i = 0; i < QD; i++) {
-		struct __kernel_timespec ts = { .tv_sec = 120 };
-		struct io_uring_cqe *cqe;
-
-		if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts))
-			t_fail("in-flight read %d never completed after removal", i);
-		if (cqe->res == (int)IO_SIZE)
-			ok++;
-		/* issued after the disk lost its capacity: end of device */
-		else if (!cqe->res || (cqe->res < 0 && gone_errno(-cqe->res)))
-			failed++;
-		else
-			t_fail("in-flight read: res %d (%s)", cqe->res,
-			       cqe->res < 0 ? strerror(-cqe->res) : "short");
-		io_uring_cqe_seen(&ring, cqe);
-	}
-
-	/* the removed disk: a read is at its end (0) or fails, a write too */
-	ret = t_io(&ring, IORING_OP_READ_FIXED, fd, pt_addr(&b, 0), 4096, 0, 0);
-	if (ret > 0 || (ret < 0 && !gone_errno(-ret)))
-		t_fail("read through the slot after removal: %d (%s), want 0 or ENODEV/EIO/ENXIO",
-		       ret, ret < 0 ? strerror(-ret) : "data");
-	printf("after removal: in flight %d completed, %d failed; a new read gives %s\n",
-	       ok, failed, ret ? strerror(-ret) : "end of device");
-	ret = t_io(&ring, IORING_OP_WRITE_FIXED, fd, pt_addr(&b, 0), 4096, 0, 0);
-	if (ret >= 0 || (!gone_errno(-ret) && ret != -ENOSPC))
-		t_fail("write through the slot after removal: %d (%s), want ENOSPC/ENODEV/EIO/ENXIO",
-		       ret, ret < 0 ? strerror(-ret) : "success");
+	/* a premapped buffer never moves: no -EAGAIN */
+	hr_remove(&ring, pci, fd, pt_addr(&b, 0), QD, IO_SIZE, 0);
 
 	/* the mapping is detached, the slot still holds the buffer */
 	pg = pt_pages();
@@ -119,11 +67,7 @@ int main(void)
 	pt_wait_pages(0, "slot of the removed drive cleared");
 	close(fd);
 
-	if (sysfs_write("/sys/bus/pci", "rescan", "1"))
-		t_fail("rescan: %s", strerror(errno));
-	if (!nvme_wait_drive(1, 30))
-		t_fail("drive 1 did not come back after rescan");
-	fd = pt_open(1, NULL);
+	fd = hr_rescan();
 	pt_register(&ring, 0, b.p, b.len, fd);
 	pt_poison(&b, 0, BUF_SIZE);
 	ret = pt_io(&ring, IORING_OP_READ_FIXED, fd, pt_addr(&b, 0), BUF_SIZE, 0, 0, 1);
