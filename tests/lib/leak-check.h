@@ -15,22 +15,6 @@
 
 #define LEAK_KMEMLEAK	"/sys/kernel/debug/kmemleak"
 
-/* The value of key in /proc/meminfo, in KiB; -1 if it is not there. */
-static inline long leak_meminfo_kb(const char *key)
-{
-	char line[128];
-	long val = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		t_fail("/proc/meminfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			val = atol(line + strlen(key) + 1);
-	fclose(f);
-	return val;
-}
-
 static inline int leak_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");

@@ -315,6 +315,24 @@ const char *t_cmdline(const char *key)
 	return NULL;
 }
 
+long t_proc_kb(const char *path, const char *key)
+{
+	size_t klen = strlen(key);
+	char line[256];
+	long val = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		t_fail("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			val = atol(line + klen + 1);
+	fclose(f);
+	if (val < 0)
+		t_fail("no %s in %s", key, path);
+	return val;
+}
+
 int t_debug(void)
 {
 	static int debug = -1;

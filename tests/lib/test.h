@@ -131,6 +131,13 @@ int t_io(struct io_uring *ring, int opcode, int fd, uint64_t addr,
 const char *t_cmdline(const char *key);
 
 /*
+ * The value of key in a "Key: value kB" file such as /proc/meminfo or
+ * /proc/self/status, in KiB; fails the test if the file or the key is
+ * missing.
+ */
+long t_proc_kb(const char *path, const char *key);
+
+/*
  * Debug kernel (dmabuf_rw.debug=1 on the command line, which make
  * check-debug passes): t_debug() is 1 there, and t_scale(n) returns the
  * loop count to use for n: n / T_DEBUG_SCALE (at least 1) there, n

@@ -75,12 +75,12 @@ int main(void)
 	cycles(&ring, n / 5, dev, mbuf, ubuf, fd);
 	have_kmemleak = !leak_kmemleak("clear");
 	fds0 = leak_count_fds();
-	slab0 = leak_meminfo_kb("SUnreclaim");
+	slab0 = t_proc_kb("/proc/meminfo", "SUnreclaim");
 	cycles(&ring, n, dev, mbuf, ubuf, fd);
 
 	st = mover_stats(dev, mbuf);
 	fds1 = leak_count_fds();
-	slab1 = leak_meminfo_kb("SUnreclaim");
+	slab1 = t_proc_kb("/proc/meminfo", "SUnreclaim");
 	printf("%d cycles of two registrations: %llu maps made; slab %+ld KiB, fds %d -> %d\n",
 	       n, (unsigned long long)st.maps, slab1 - slab0, fds0, fds1);
 	if (st.attachments || st.mapped)

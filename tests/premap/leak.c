@@ -25,20 +25,6 @@
 #define SLAB_SLACK_KB	1024
 #define FREE_SLACK_KB	(32 << 10)
 
-static long vmpin_kb(void)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmPin:", 6))
-			v = atol(line + 6);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 static void cycles(struct io_uring *ring, int *fds, int nfd, unsigned long n)
 {
 	for (unsigned long i = 0; i < n; i++) {
@@ -79,6 +65,7 @@ static void child(int *fds, int nfd, unsigned long n)
 	struct rlimit rl = { 1 << 20, 1 << 20 };
 	struct io_uring ring;
 	int fds0, fds1;
+	long pin;
 
 	drop_ipc_lock();
 	if (setrlimit(RLIMIT_MEMLOCK, &rl))
@@ -92,8 +79,9 @@ static void child(int *fds, int nfd, unsigned long n)
 	fds1 = leak_count_fds();
 	if (fds1 != fds0)
 		t_fail("fd count changed over the cycles: %d -> %d", fds0, fds1);
-	if (vmpin_kb() != 0)
-		t_fail("VmPin %ld kB after the cycles, want 0", vmpin_kb());
+	pin = t_proc_kb("/proc/self/status", "VmPin");
+	if (pin)
+		t_fail("VmPin %ld kB after the cycles, want 0", pin);
 	io_uring_queue_exit(&ring);
 	_exit(T_EXIT_PASS);
 }
@@ -113,8 +101,8 @@ int main(void)
 	}
 	pt_wait_pages(0, "before the cycles");
 	have_kmemleak = !leak_kmemleak("clear");
-	slab0 = leak_meminfo_kb("SUnreclaim");
-	free0 = leak_meminfo_kb("MemFree");
+	slab0 = t_proc_kb("/proc/meminfo", "SUnreclaim");
+	free0 = t_proc_kb("/proc/meminfo", "MemFree");
 	pid = fork();
 	if (pid < 0)
 		t_fail("fork: %s", strerror(errno));
@@ -125,8 +113,8 @@ int main(void)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != T_EXIT_PASS)
 		t_fail("the cycles failed (status %#x)", status);
 	pt_wait_pages(0, "after the cycles");
-	slab1 = leak_meminfo_kb("SUnreclaim");
-	free1 = leak_meminfo_kb("MemFree");
+	slab1 = t_proc_kb("/proc/meminfo", "SUnreclaim");
+	free1 = t_proc_kb("/proc/meminfo", "MemFree");
 	printf("%lu + %lu cycles of %u KiB: slab %+ld KiB, free memory %+ld KiB\n", n / 5, n,
 	       LEN >> 10, slab1 - slab0, free1 - free0);
 	if (free0 - free1 > FREE_SLACK_KB)

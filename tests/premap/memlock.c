@@ -27,23 +27,6 @@
 static struct io_uring ring;
 static int fd, notarget;
 
-static long vmpin_kb(void)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		t_fail("/proc/self/status: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmPin:", 6))
-			v = atol(line + 6);
-	fclose(f);
-	if (v < 0)
-		t_fail("no VmPin in /proc/self/status");
-	return v;
-}
-
 static void drop_ipc_lock(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -86,14 +69,14 @@ static void same(unsigned char *p, size_t lead, unsigned int pages, int want, co
 			t_fail("%s: %s registration of %u pages: %d (%s), want %d (%s)", what,
 			       k ? "premapped" : "ordinary", pages, ret,
 			       ret ? strerror(-ret) : "ok", want, want ? strerror(-want) : "ok");
-		pin[k] = vmpin_kb();
+		pin[k] = t_proc_kb("/proc/self/status", "VmPin");
 		if (!ret) {
 			if (k)
 				pt_expect_premapped(&ring, 0, pt_want, what);
 			clear(0);
 		}
-		if (vmpin_kb())
-			t_fail("%s: VmPin %ld kB after clearing, want 0", what, vmpin_kb());
+		if (t_proc_kb("/proc/self/status", "VmPin"))
+			t_fail("%s: VmPin %ld kB after clearing, want 0", what, t_proc_kb("/proc/self/status", "VmPin"));
 	}
 	if (pin[0] != pin[1])
 		t_fail("%s: VmPin %ld kB for the ordinary buffer, %ld kB premapped", what, pin[0],
@@ -161,8 +144,8 @@ static void child(void)
 	dt_expect(reg(1, p + LIMIT, 0, n - n / 2 + 1, 1, fd), -ENOMEM,
 		  "premapped other half and a page more, next to a premapped half");
 	dt_expect(reg(1, p + LIMIT, 0, n - n / 2, 1, fd), 0, "premapped other half");
-	if (vmpin_kb() != (long)n * PT_PAGE / 1024)
-		t_fail("VmPin %ld kB for two premapped halves of %u pages", vmpin_kb(), n);
+	if (t_proc_kb("/proc/self/status", "VmPin") != (long)n * PT_PAGE / 1024)
+		t_fail("VmPin %ld kB for two premapped halves of %u pages", t_proc_kb("/proc/self/status", "VmPin"), n);
 	clear(0);
 	clear(1);
 
