@@ -174,6 +174,17 @@ static inline void dt_register(struct io_uring *ring, unsigned int slot,
 }
 
 /* Prepare one read/write; addr is the dma-buf offset for a dma-buf slot. */
+/* The ring kinds the rings tests run on (dmabuf/, premap/, fs/), with their setup flags. */
+static const struct {
+	const char *name;
+	unsigned int flags;
+} dt_ring_kinds[] = {
+	{ "plain", 0 },
+	{ "SINGLE_ISSUER|DEFER_TASKRUN", IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN },
+	{ "SQPOLL", IORING_SETUP_SQPOLL },
+	{ "IOPOLL", IORING_SETUP_IOPOLL },
+};
+
 static inline struct io_uring_sqe *dt_prep(struct io_uring *ring, int opcode, int fd,
 					   uint64_t addr, unsigned int len, uint64_t off,
 					   int slot, uint64_t data)

@@ -45,16 +45,6 @@ struct rk_target {
 	const struct bk_buf *b;
 };
 
-static const struct {
-	const char *name;
-	unsigned int flags;
-} rk_kinds[] = {
-	{ "plain", 0 },
-	{ "SINGLE_ISSUER|DEFER_TASKRUN", IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN },
-	{ "SQPOLL", IORING_SETUP_SQPOLL },
-	{ "IOPOLL", IORING_SETUP_IOPOLL },
-};
-
 /* First line of a sysfs file as a number, -1 if it cannot be read. */
 static inline long rk_sysfs_num(const char *path)
 {
@@ -208,15 +198,15 @@ static inline void rk_ring(unsigned int k, const struct rk_target *t, unsigned i
 	unsigned int i;
 	int ret;
 
-	ret = io_uring_queue_init(2 * RK_NJOBS, &ring, rk_kinds[k].flags);
+	ret = io_uring_queue_init(2 * RK_NJOBS, &ring, dt_ring_kinds[k].flags);
 	if (ret)
-		t_fail("%s ring: io_uring_queue_init: %s", rk_kinds[k].name, strerror(-ret));
+		t_fail("%s ring: io_uring_queue_init: %s", dt_ring_kinds[k].name, strerror(-ret));
 	dt_sparse(&ring, 2);
 	for (i = 0; i < nt; i++)
 		bk_register(&ring, t[i].slot, t[i].b, t[i].fd);
 	for (i = 0; i < nt; i++) {
-		ret = rk_target_test(&ring, rk_kinds[k].name, &t[i], seed + 16 * k + i);
-		if (ret == -EOPNOTSUPP && (rk_kinds[k].flags & IORING_SETUP_IOPOLL)) {
+		ret = rk_target_test(&ring, dt_ring_kinds[k].name, &t[i], seed + 16 * k + i);
+		if (ret == -EOPNOTSUPP && (dt_ring_kinds[k].flags & IORING_SETUP_IOPOLL)) {
 			char why[128];
 
 			if (rk_polled_queues(i, why, sizeof(why)))
@@ -227,10 +217,10 @@ static inline void rk_ring(unsigned int k, const struct rk_target *t, unsigned i
 			break;
 		}
 		if (ret)
-			t_fail("%s ring, drive %d: %s", rk_kinds[k].name, i, strerror(-ret));
+			t_fail("%s ring, drive %d: %s", dt_ring_kinds[k].name, i, strerror(-ret));
 	}
 	if (i == nt)
-		printf("%s ring: ok\n", rk_kinds[k].name);
+		printf("%s ring: ok\n", dt_ring_kinds[k].name);
 	io_uring_queue_exit(&ring);
 }
 
@@ -262,7 +252,7 @@ static inline int rk_main(const struct bk_kind *kind, uint32_t seed)
 		t[i].b = &bufs[i];
 		nt++;
 	}
-	for (k = 0; k < DT_ARRAY_SIZE(rk_kinds); k++)
+	for (k = 0; k < DT_ARRAY_SIZE(dt_ring_kinds); k++)
 		rk_ring(k, t, nt, seed);
 	for (i = 0; i < nt; i++)
 		close(t[i].fd);

@@ -25,16 +25,6 @@
 #define FILE_SIZE	(NJOBS * 512 * FT_KIB)
 #define SEED		0x1e9
 
-static const struct {
-	const char *name;
-	unsigned int flags;
-} kinds[] = {
-	{ "plain", 0 },
-	{ "SINGLE_ISSUER|DEFER_TASKRUN", IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN },
-	{ "SQPOLL", IORING_SETUP_SQPOLL },
-	{ "IOPOLL", IORING_SETUP_IOPOLL },
-};
-
 struct target {
 	struct ft_fs *f;
 	int fd;
@@ -130,21 +120,21 @@ int main(void)
 			ft_buf_alloc(&tg[nt].b, k, BUF_SIZE);
 		}
 	}
-	for (r = 0; r < DT_ARRAY_SIZE(kinds); r++) {
+	for (r = 0; r < DT_ARRAY_SIZE(dt_ring_kinds); r++) {
 		struct io_uring ring;
 
-		ret = io_uring_queue_init(2 * nt * NJOBS, &ring, kinds[r].flags);
+		ret = io_uring_queue_init(2 * nt * NJOBS, &ring, dt_ring_kinds[r].flags);
 		if (ret)
-			t_fail("%s ring: io_uring_queue_init: %s", kinds[r].name, strerror(-ret));
+			t_fail("%s ring: io_uring_queue_init: %s", dt_ring_kinds[r].name, strerror(-ret));
 		dt_sparse(&ring, nt);
 		for (t = 0; t < nt; t++)
 			ft_register(&ring, t, &tg[t].b, tg[t].fd);
-		batch(&ring, kinds[r].name, 1, SEED + 16 * (r + 1));
-		batch(&ring, kinds[r].name, 0, SEED + 16 * (r + 1));
+		batch(&ring, dt_ring_kinds[r].name, 1, SEED + 16 * (r + 1));
+		batch(&ring, dt_ring_kinds[r].name, 0, SEED + 16 * (r + 1));
 		for (t = 0; t < nt; t++)
 			ft_clear(&ring, t);
 		io_uring_queue_exit(&ring);
-		printf("%s ring: %d files, %d slots, %d writes and reads verified\n", kinds[r].name,
+		printf("%s ring: %d files, %d slots, %d writes and reads verified\n", dt_ring_kinds[r].name,
 		       nfs, nt, 2 * nt * NJOBS);
 	}
 	for (t = 0; t < nt; t++) {
